@@ -1,0 +1,30 @@
+# make lab   -- create .venv if missing, install, open JupyterLab on notebooks/
+# make test  -- create .venv if missing, install, lint, run unit tests and every notebook (nbval)
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Real CIFAR-10 images for the smoke training tests, used in place where they exist (never copied).
+GOOKNET_DATA_DIR ?= $(abspath $(wildcard ../shared/data/cifar10-jpeg-subset))
+export GOOKNET_DATA_DIR
+
+.PHONY: lab test lint notebooks
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(BIN)/ruff check gooknet_helpers tests notebooks
+
+test: lint
+	$(BIN)/python -m pytest
+
+# Re-execute every notebook in place with its outputs, for committing (see README).
+notebooks: $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py notebooks/*.ipynb

@@ -1,0 +1,32 @@
+"""gooknet_helpers: the code the GoogLeNet teaching notebooks share."""
+
+from .blocks import BasicConv2d, Inception, InceptionAux, NaiveInception
+from .network import (
+    CIFAR,
+    PAPER,
+    TABLE1,
+    TORCHVISION,
+    GoogLeNet,
+    GoogLeNetOutputs,
+    from_torchvision,
+    googlenet_loss,
+)
+from .runtime import pick_device, seed_everything, smoke
+
+__all__ = [
+    "CIFAR",
+    "PAPER",
+    "TABLE1",
+    "TORCHVISION",
+    "BasicConv2d",
+    "GoogLeNet",
+    "GoogLeNetOutputs",
+    "Inception",
+    "InceptionAux",
+    "NaiveInception",
+    "from_torchvision",
+    "googlenet_loss",
+    "pick_device",
+    "seed_everything",
+    "smoke",
+]

@@ -1,0 +1,200 @@
+"""Parameters and multiply-adds, counted by torchinfo and by hand, and Table 1 of the paper.
+
+Counting rules worth knowing (torchinfo 1.8):
+- a convolution's or linear layer's bias is counted, in parameters and in MACs
+  (one add per output element), so torchinfo's MACs are weights x outputs + biases x outputs;
+- batch norm is undercounted: its 2 x C affine parameters are counted as params, its
+  MACs are reported as 2 x C per image, not per pixel; running statistics are buffers;
+- pooling, ReLU, LRN and concatenation count as 0 MACs.
+The paper's Table 1 counts weights only (no biases) and multiply-adds of convolutions and
+the linear layer only; it prints parameters in K = 1024 and operations in M = 10^6.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import nn
+from torchinfo import summary as torchinfo_summary
+from torchinfo.model_statistics import ModelStatistics
+
+COLUMNS = ("kernel_size", "output_size", "num_params", "mult_adds")
+
+
+class Cost(NamedTuple):
+    """Parameters and multiply-adds of a module for one input image."""
+
+    params: int
+    macs: int
+
+
+def _device(module: nn.Module) -> torch.device:
+    param = next(module.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def summary(module: nn.Module, input_size: tuple[int, ...], depth: int = 3, **kwargs) -> ModelStatistics:
+    """torchinfo's summary of `module` for one image of `input_size` (C, H, W), without printing.
+
+    The device is passed explicitly: torchinfo would otherwise move a CPU model to CUDA.
+    Print the result to see the table.
+    """
+    kwargs.setdefault("col_names", COLUMNS)
+    kwargs.setdefault("row_settings", ("var_names",))
+    return torchinfo_summary(
+        module, input_size=(1, *input_size), depth=depth, device=_device(module), verbose=0, **kwargs
+    )
+
+
+def measure(module: nn.Module, input_size: tuple[int, ...]) -> Cost:
+    """Parameters and multiply-adds (torchinfo's rules, eval mode) for one image of `input_size`."""
+    stats = summary(module, input_size)
+    return Cost(stats.total_params, stats.total_mult_adds)
+
+
+def weight_cost(module: nn.Module, input_size: tuple[int, ...]) -> Cost:
+    """The paper's way of counting: conv and linear weights only, no biases, no batch norm."""
+    stats = summary(module, input_size)
+    params = macs = 0
+    for layer in stats.summary_list:
+        if isinstance(layer.module, (nn.Conv2d, nn.Linear)) and layer.executed:
+            n = layer.module.weight.numel()
+            params += n
+            macs += n * math.prod(layer.output_size[2:])
+    return Cost(params, macs)
+
+
+def conv_params(in_channels: int, out_channels: int, kernel_size: int, bias: bool = True) -> int:
+    """Parameters of a k x k convolution: k*k*C_in*C_out weights (+ C_out biases)."""
+    return kernel_size * kernel_size * in_channels * out_channels + (out_channels if bias else 0)
+
+
+def conv_macs(
+    in_channels: int, out_channels: int, kernel_size: int, out_size: int, bias: bool = True
+) -> int:
+    """Multiply-adds of a k x k convolution with a square output of side `out_size`.
+
+    Every output value needs k*k*C_in multiply-adds; torchinfo also counts the bias add.
+    """
+    return conv_params(in_channels, out_channels, kernel_size, bias) * out_size * out_size
+
+
+def branch_costs(block: nn.Module, input_size: tuple[int, ...]) -> dict[str, Cost]:
+    """Cost of each of the four branches of an Inception module (`branch1` ... `branch4`)."""
+    return {name: measure(getattr(block, name), input_size) for name in ("branch1", "branch2", "branch3", "branch4")}
+
+
+# Table 1 as printed in the paper: params in K (= 1024), ops (multiply-adds) in M (= 10^6).
+PAPER_TABLE1: dict[str, tuple[float, float]] = {
+    "conv1": (2.7, 34),
+    "conv2+conv3": (112, 360),
+    "inception3a": (159, 128),
+    "inception3b": (380, 304),
+    "inception4a": (364, 73),
+    "inception4b": (437, 88),
+    "inception4c": (463, 100),
+    "inception4d": (580, 119),
+    "inception4e": (840, 170),
+    "inception5a": (1072, 54),
+    "inception5b": (1388, 71),
+    "fc": (1000, 1),
+}
+
+
+class Table1Row(NamedTuple):
+    """One row of Table 1: the paper's printed values beside ours."""
+
+    name: str
+    output_shape: tuple[int, ...]
+    paper_params_k: float
+    weights: int  # conv + linear weights, as the paper counts
+    params: int  # torchinfo, biases included
+    paper_ops_m: float
+    weight_macs: int  # multiply-adds of the weights, as the paper counts
+    macs: int  # torchinfo, bias adds included
+
+    @property
+    def params_ratio(self) -> float:
+        return self.weights / 1024 / self.paper_params_k
+
+    @property
+    def ops_ratio(self) -> float:
+        return self.weight_macs / 1e6 / self.paper_ops_m
+
+    @property
+    def params_agree(self) -> bool:
+        return agrees(self.weights / 1024, self.paper_params_k)
+
+    @property
+    def ops_agree(self) -> bool:
+        return agrees(self.weight_macs / 1e6, self.paper_ops_m)
+
+
+def agrees(ours: float, printed: float, tolerance: float = 0.02) -> bool:
+    """True if `ours` rounds to the printed value, or is within `tolerance` of it (the paper's rounding)."""
+    text = repr(printed)
+    half_unit = 0.5 * 10 ** -(len(text.split(".")[1]) if "." in text else 0)
+    return abs(ours - printed) <= max(half_unit, tolerance * printed)
+
+
+def _row_inputs(model: nn.Module, size: int) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+    """Input and output shapes (without batch) of the Table 1 modules, recorded with forward hooks."""
+    names = ["conv1", "conv2", "conv3", *(n for n in PAPER_TABLE1 if n.startswith("inception")), "fc"]
+    inputs, outputs = {}, {}
+    hooks = []
+    for name in names:
+
+        def record(module: nn.Module, args: tuple, out: torch.Tensor, name: str = name) -> None:
+            inputs[name], outputs[name] = tuple(args[0].shape[1:]), tuple(out.shape[1:])
+
+        hooks.append(getattr(model, name).register_forward_hook(record))
+    was_training = model.training
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, model.in_channels, size, size, device=_device(model)))
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return inputs, outputs
+
+
+def table1(model: nn.Module, size: int = 224) -> list[Table1Row]:
+    """Table 1 recomputed from `model` (a GoogLeNet) at `size` x `size`, beside the paper's values."""
+    inputs, outputs = _row_inputs(model, size)
+    rows = []
+    for name, (paper_k, paper_m) in PAPER_TABLE1.items():
+        if name == "conv2+conv3":
+            module, in_size, out_size = nn.Sequential(model.conv2, model.conv3), inputs["conv2"], outputs["conv3"]
+        else:
+            module, in_size, out_size = getattr(model, name), inputs[name], outputs[name]
+        full, weights = measure(module, in_size), weight_cost(module, in_size)
+        rows.append(Table1Row(name, out_size, paper_k, weights.params, full.params, paper_m, weights.macs, full.macs))
+    return rows
+
+
+def format_table1(rows: list[Table1Row]) -> str:
+    """Table 1 as text; a printed value that disagrees with the arithmetic shows ours/paper."""
+
+    def mark(agree: bool, ratio: float) -> str:
+        return "ok" if agree else f"x{ratio:.2f}"
+
+    lines = [
+        f"{'layer':<12} {'output':>13} | {'paper K':>7} {'ours K':>7} {'':>5} | {'paper M':>7} {'ours M':>7} {'':>5}",
+        "-" * 78,
+    ]
+    for r in rows:
+        c, *hw = r.output_shape  # (C, H, W) printed as the paper does: H x W x C
+        shape = "x".join(str(d) for d in (*hw, c))
+        lines.append(
+            f"{r.name:<12} {shape:>13} | {r.paper_params_k:>7g} {r.weights / 1024:>7.1f} {mark(r.params_agree, r.params_ratio):>5} "
+            f"| {r.paper_ops_m:>7g} {r.weight_macs / 1e6:>7.1f} {mark(r.ops_agree, r.ops_ratio):>5}"
+        )
+    paper_k = sum(r.paper_params_k for r in rows)
+    paper_m = sum(r.paper_ops_m for r in rows)
+    ours_k = sum(r.weights for r in rows) / 1024
+    ours_m = sum(r.weight_macs for r in rows) / 1e6
+    lines += ["-" * 78, f"{'total':<12} {'':>13} | {paper_k:>7.0f} {ours_k:>7.0f} {'':>5} | {paper_m:>7.0f} {ours_m:>7.0f}"]
+    return "\n".join(lines)

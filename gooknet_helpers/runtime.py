@@ -1,0 +1,47 @@
+"""Where the notebooks run: device choice, seeds, the smoke switch, Colab detection."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+
+import numpy as np
+import torch
+
+
+def smoke() -> bool:
+    """True when the test configuration asks heavy cells to scale down (GOOKNET_SMOKE=1)."""
+    return os.environ.get("GOOKNET_SMOKE", "") not in ("", "0")
+
+
+def in_colab() -> bool:
+    """True inside a Google Colab runtime."""
+    return "google.colab" in sys.modules
+
+
+def pick_device(preferred: str | None = None) -> torch.device:
+    """`preferred` if given, else CUDA, then Apple's MPS, then the CPU."""
+    if preferred:
+        return torch.device(preferred)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and PyTorch (all devices) for reproducible runs."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def describe_device(device: torch.device) -> str:
+    """A one-line description of the device, for notebook headers and benchmark reports."""
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    if device.type == "cpu":
+        return f"cpu: {torch.get_num_threads()} threads"
+    return device.type
