@@ -71,9 +71,7 @@ def conv_params(in_channels: int, out_channels: int, kernel_size: int, bias: boo
     return kernel_size * kernel_size * in_channels * out_channels + (out_channels if bias else 0)
 
 
-def conv_macs(
-    in_channels: int, out_channels: int, kernel_size: int, out_size: int, bias: bool = True
-) -> int:
+def conv_macs(in_channels: int, out_channels: int, kernel_size: int, out_size: int, bias: bool = True) -> int:
     """Multiply-adds of a k x k convolution with a square output of side `out_size`.
 
     Every output value needs k*k*C_in multiply-adds; torchinfo also counts the bias add.
@@ -196,5 +194,8 @@ def format_table1(rows: list[Table1Row]) -> str:
     paper_m = sum(r.paper_ops_m for r in rows)
     ours_k = sum(r.weights for r in rows) / 1024
     ours_m = sum(r.weight_macs for r in rows) / 1e6
-    lines += ["-" * 78, f"{'total':<12} {'':>13} | {paper_k:>7.0f} {ours_k:>7.0f} {'':>5} | {paper_m:>7.0f} {ours_m:>7.0f}"]
+    lines += [
+        "-" * 78,
+        f"{'total':<12} {'':>13} | {paper_k:>7.0f} {ours_k:>7.0f} {'':>5} | {paper_m:>7.0f} {ours_m:>7.0f}",
+    ]
     return "\n".join(lines)
