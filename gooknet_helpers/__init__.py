@@ -11,7 +11,7 @@ from .network import (
     from_torchvision,
     googlenet_loss,
 )
-from .runtime import pick_device, seed_everything, smoke
+from .runtime import pick_device, runtime_report, seed_everything, smoke
 
 __all__ = [
     "CIFAR",
@@ -27,6 +27,7 @@ __all__ = [
     "from_torchvision",
     "googlenet_loss",
     "pick_device",
+    "runtime_report",
     "seed_everything",
     "smoke",
 ]

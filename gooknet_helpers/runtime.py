@@ -45,3 +45,12 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cpu":
         return f"cpu: {torch.get_num_threads()} threads"
     return device.type
+
+
+def runtime_report(device: torch.device | None = None) -> torch.device:
+    """Print versions and the device the notebook will use; in Colab without a GPU, say how to get one."""
+    device = device or pick_device()
+    print(f"torch {torch.__version__} | device {describe_device(device)} | smoke mode {'on' if smoke() else 'off'}")
+    if in_colab() and device.type != "cuda":
+        print("No GPU in this Colab session: Runtime > Change runtime type > T4 GPU, then run all cells again.")
+    return device
