@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import BasicConv2d, Inception, InceptionAux, check_channels, check_input
+from .blocks import BasicConv2d, Inception, InceptionAux, NaiveInception, check_channels, check_input
 
 # Table 1, one row per Inception module:
 # name: (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj)
@@ -92,6 +92,8 @@ class GoogLeNet(nn.Module):
         aux_pool: "paper" (5x5 average pool, stride 3) or "adaptive" (to 4x4).
         transform_input: re-normalise ImageNet-normalised input as torchvision's weights expect.
         stem: "imagenet" (7x7/2 conv and two pools: 224 -> 28) or "small" (3x3/1 conv, one pool: 32 -> 16).
+        block: "inception" (Figure 2b) or "naive" (Figure 2a with a pool projection: same output channels,
+            no 1x1 reductions), for measuring what the reductions buy.
         width: multiplies every channel count (0.25 gives a quarter-width network).
         in_channels: channels of the input image.
     """
@@ -109,6 +111,7 @@ class GoogLeNet(nn.Module):
         aux_pool: str = "paper",
         transform_input: bool = False,
         stem: str = "imagenet",
+        block: str = "inception",
         width: float = 1.0,
         in_channels: int = 3,
     ) -> None:
@@ -116,6 +119,8 @@ class GoogLeNet(nn.Module):
         check_channels(num_classes=num_classes, in_channels=in_channels)
         if stem not in ("imagenet", "small"):
             raise ValueError(f"stem must be 'imagenet' (224x224 input) or 'small' (32x32 input), got {stem!r}")
+        if block not in ("inception", "naive"):
+            raise ValueError(f"block must be 'inception' (Figure 2b) or 'naive' (Figure 2a), got {block!r}")
         if pool4_kernel not in (2, 3):
             raise ValueError(f"pool4_kernel must be 3 (paper) or 2 (torchvision), got {pool4_kernel!r}")
         if width <= 0:
@@ -146,11 +151,23 @@ class GoogLeNet(nn.Module):
 
         channels = c3
         for name, widths in TABLE1.items():
-            block = Inception(
-                channels, *(scaled(c, width) for c in widths), batch_norm=bn, branch3_kernel=branch3_kernel
-            )
-            self.add_module(f"inception{name}", block)
-            channels = block.out_channels
+            ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj = (scaled(c, width) for c in widths)
+            if block == "inception":
+                module = Inception(
+                    channels,
+                    ch1x1,
+                    ch3x3red,
+                    ch3x3,
+                    ch5x5red,
+                    ch5x5,
+                    pool_proj,
+                    batch_norm=bn,
+                    branch3_kernel=branch3_kernel,
+                )
+            else:
+                module = NaiveInception(channels, ch1x1, ch3x3, ch5x5, pool_proj, batch_norm=bn)
+            self.add_module(f"inception{name}", module)
+            channels = module.out_channels
         self.maxpool3 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
         self.maxpool4 = nn.MaxPool2d(pool4_kernel, stride=2, ceil_mode=True)
 
