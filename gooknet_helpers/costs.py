@@ -186,10 +186,9 @@ def format_table1(rows: list[Table1Row]) -> str:
     for r in rows:
         c, *hw = r.output_shape  # (C, H, W) printed as the paper does: H x W x C
         shape = "x".join(str(d) for d in (*hw, c))
-        lines.append(
-            f"{r.name:<12} {shape:>13} | {r.paper_params_k:>7g} {r.weights / 1024:>7.1f} {mark(r.params_agree, r.params_ratio):>5} "
-            f"| {r.paper_ops_m:>7g} {r.weight_macs / 1e6:>7.1f} {mark(r.ops_agree, r.ops_ratio):>5}"
-        )
+        params = f"{r.paper_params_k:>7g} {r.weights / 1024:>7.1f} {mark(r.params_agree, r.params_ratio):>5}"
+        ops = f"{r.paper_ops_m:>7g} {r.weight_macs / 1e6:>7.1f} {mark(r.ops_agree, r.ops_ratio):>5}"
+        lines.append(f"{r.name:<12} {shape:>13} | {params} | {ops}")
     paper_k = sum(r.paper_params_k for r in rows)
     paper_m = sum(r.paper_ops_m for r in rows)
     ours_k = sum(r.weights for r in rows) / 1024
