@@ -4,9 +4,11 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Real CIFAR-10 images for the smoke training tests, used in place where they exist (never copied).
-GOOKNET_DATA_DIR ?= $(abspath $(wildcard ../shared/data/cifar10-jpeg-subset))
-export GOOKNET_DATA_DIR
+# Real CIFAR-10 images for the smoke training tests: used in place where they exist beside the project, never copied.
+SHARED_DATA := $(wildcard ../shared/data/cifar10-jpeg-subset)
+ifneq ($(SHARED_DATA),)
+export GOOKNET_DATA_DIR ?= $(abspath $(SHARED_DATA))
+endif
 
 .PHONY: lab test lint notebooks
 
