@@ -29,4 +29,4 @@ test: lint
 
 # Re-execute every notebook in place with its outputs, for committing (see README).
 notebooks: $(STAMP)
-	$(BIN)/python tools/execute_notebooks.py notebooks/*.ipynb
+	$(BIN)/python tools/badges.py && $(BIN)/python tools/execute_notebooks.py notebooks/*.ipynb

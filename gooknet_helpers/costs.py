@@ -20,6 +20,9 @@ from torch import nn
 from torchinfo import summary as torchinfo_summary
 from torchinfo.model_statistics import ModelStatistics
 
+from .blocks import Inception, NaiveInception
+from .network import STEM_CHANNELS, TABLE1
+
 COLUMNS = ("kernel_size", "output_size", "num_params", "mult_adds")
 
 
@@ -196,5 +199,94 @@ def format_table1(rows: list[Table1Row]) -> str:
     lines += [
         "-" * 78,
         f"{'total':<12} {'':>13} | {paper_k:>7.0f} {ours_k:>7.0f} {'':>5} | {paper_m:>7.0f} {ours_m:>7.0f}",
+    ]
+    return "\n".join(lines)
+
+
+# ---- Naive versus reduced modules, each Table 1 configuration (notebooks 01-02) ----
+
+# Side of the feature maps each stage works on for a 224x224 input (Table 1).
+STAGE_SIZES = {"3": 28, "4": 14, "5": 7}
+
+
+class ModuleCost(NamedTuple):
+    """One Inception module measured for one image: its shapes and its cost (torchinfo, biases included)."""
+
+    name: str
+    in_channels: int
+    size: int
+    out_channels: int
+    cost: Cost
+
+    @property
+    def output(self) -> str:
+        return f"{self.out_channels}x{self.size}x{self.size}"
+
+
+def build_module(kind: str, in_channels: int, widths: tuple[int, ...]) -> nn.Module:
+    """A module with the six Table 1 widths: "naive" (Figure 2a, pass-through pool) or "inception" (Figure 2b).
+
+    The naive module has no reductions, so it uses only #1x1, #3x3 and #5x5.
+    """
+    ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj = widths
+    if kind == "naive":
+        return NaiveInception(in_channels, ch1x1, ch3x3, ch5x5)
+    if kind == "inception":
+        return Inception(in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj)
+    raise ValueError(f"kind must be 'naive' or 'inception', got {kind!r}")
+
+
+def measure_module(kind: str, in_channels: int, size: int, widths: tuple[int, ...], name: str = "") -> ModuleCost:
+    """Build a module (see build_module) and measure it on one in_channels x size x size input.
+
+    The module lives on the meta device: torchinfo needs only shapes, so even very wide modules measure instantly.
+    """
+    with torch.device("meta"):
+        module = build_module(kind, in_channels, widths)
+    return ModuleCost(name, in_channels, size, module.out_channels, measure(module, (in_channels, size, size)))
+
+
+def stack_table1(kind: str) -> list[ModuleCost]:
+    """The nine Table 1 modules stacked as in the network at 224x224: each takes the previous one's output.
+
+    The max pools between stages halve the size and keep the channels, so with kind="naive"
+    every pass-through pool carries all channels into the next module.
+    """
+    rows, channels = [], STEM_CHANNELS[1]
+    for name, widths in TABLE1.items():
+        row = measure_module(kind, channels, STAGE_SIZES[name[0]], widths, name)
+        rows.append(row)
+        channels = row.out_channels
+    return rows
+
+
+def table1_pairs() -> list[tuple[ModuleCost, ModuleCost]]:
+    """Each Table 1 configuration built naive and with reductions, both on the real network's input."""
+    return [
+        (measure_module("naive", r.in_channels, r.size, TABLE1[r.name], r.name), r) for r in stack_table1("inception")
+    ]
+
+
+def format_pairs(pairs: list[tuple[ModuleCost, ModuleCost]]) -> str:
+    """A table of naive versus reduced modules: input, output channels, params, MACs, and the ratios."""
+    lines = [
+        f"{'module':<6} {'input':>10} | {'naive out':>9} {'params':>11} {'MACs':>14} | "
+        f"{'reduced out':>11} {'params':>9} {'MACs':>12} | {'params x':>8} {'MACs x':>6}",
+        "-" * 112,
+    ]
+    for naive, reduced in pairs:
+        lines.append(
+            f"{naive.name:<6} {f'{naive.in_channels}x{naive.size}x{naive.size}':>10} | "
+            f"{naive.out_channels:>9} {naive.cost.params:>11,} {naive.cost.macs:>14,} | "
+            f"{reduced.out_channels:>11} {reduced.cost.params:>9,} {reduced.cost.macs:>12,} | "
+            f"{naive.cost.params / reduced.cost.params:>8.2f} {naive.cost.macs / reduced.cost.macs:>6.2f}"
+        )
+    naive_params, naive_macs = (sum(n.cost[i] for n, _ in pairs) for i in (0, 1))
+    reduced_params, reduced_macs = (sum(r.cost[i] for _, r in pairs) for i in (0, 1))
+    lines += [
+        "-" * 112,
+        f"{'total':<6} {'':>10} | {'':>9} {naive_params:>11,} {naive_macs:>14,} | "
+        f"{'':>11} {reduced_params:>9,} {reduced_macs:>12,} | "
+        f"{naive_params / reduced_params:>8.2f} {naive_macs / reduced_macs:>6.2f}",
     ]
     return "\n".join(lines)

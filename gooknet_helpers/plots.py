@@ -2,10 +2,366 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt  # noqa: F401
+import matplotlib.pyplot as plt
+import torch
+
+from .costs import Cost, ModuleCost
 
 # ---- Modules and costs (notebooks 01-02) ----
+BRANCH_COLORS = {"1x1": "#8fbfe0", "3x3": "#f2c57c", "5x5": "#e58f8f", "pool": "#a6d49f", "io": "#d9d9d9"}
+NAIVE_COLOR, REDUCED_COLOR = "#e58f8f", "#8fbfe0"
+
+# What naive_vs_reduced_bars can plot: quantity -> (value of a ModuleCost, axis label, bar label format).
+QUANTITIES = {
+    "params": (lambda m: m.cost.params / 1e3, "parameters (thousands)", "{:,.0f}"),
+    "macs": (lambda m: m.cost.macs / 1e6, "multiply-adds (millions)", "{:,.0f}"),
+    "gmacs": (lambda m: m.cost.macs / 1e9, "multiply-adds (billions)", "{:.2f}"),
+    "channels": (lambda m: m.out_channels, "output channels", "{:,}"),
+}
+
+
+def _bars(ax: plt.Axes, labels: list[str], series: dict[str, tuple[list[float], str]], ylabel: str, fmt: str) -> None:
+    """Grouped bars: one group per label, one bar per series (name -> (values, colour)), values on top."""
+    width = 0.8 / len(series)
+    for i, (name, (values, color)) in enumerate(series.items()):
+        offset = (i - (len(series) - 1) / 2) * width
+        bars = ax.bar([x + offset for x in range(len(labels))], values, width, label=name, color=color)
+        ax.bar_label(bars, fmt=fmt, fontsize=7, padding=1)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_ylabel(ylabel)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.margins(y=0.12)
+
+
+def branch_bars(costs: dict[str, Cost], title: str = "") -> plt.Figure:
+    """Parameters and multiply-adds of each branch of one module, e.g. of costs.branch_costs(...)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    colors = list(BRANCH_COLORS.values())[: len(costs)]
+    for ax, key in zip(axes, ("params", "macs"), strict=True):
+        scale = 1e3 if key == "params" else 1e6
+        _bars(ax, list(costs), {key: ([getattr(c, key) / scale for c in costs.values()], colors)}, *QUANTITIES[key][1:])
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def naive_vs_reduced_bars(
+    pairs: list[tuple[ModuleCost, ModuleCost]],
+    quantities: tuple[str, ...] = ("params", "macs"),
+    labels: tuple[str, str] = ("naive (Figure 2a)", "with 1x1 reductions (Figure 2b)"),
+) -> plt.Figure:
+    """Grouped bars, naive beside reduced, one group per pair of ModuleCost and one panel per quantity."""
+    panel_width = 2.2 + 0.55 * len(pairs)
+    fig, axes = plt.subplots(1, len(quantities), figsize=(panel_width * len(quantities), 2.4 + 0.1 * len(pairs)))
+    axes = [axes] if len(quantities) == 1 else list(axes)
+    names = [naive.name for naive, _ in pairs]
+    for ax, quantity in zip(axes, quantities, strict=True):
+        value, ylabel, fmt = QUANTITIES[quantity]
+        series = {
+            labels[0]: ([value(naive) for naive, _ in pairs], NAIVE_COLOR),
+            labels[1]: ([value(reduced) for _, reduced in pairs], REDUCED_COLOR),
+        }
+        _bars(ax, names, series, ylabel, fmt)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncols=2, frameon=False, fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    return fig
+
+
+def _box(ax: plt.Axes, x: float, y: float, text: str, color: str) -> plt.Text:
+    bbox = dict(boxstyle="round,pad=0.5", facecolor=color, edgecolor="#444444")
+    return ax.text(x, y, text, ha="center", va="center", fontsize=10, bbox=bbox)
+
+
+def _arrow(ax: plt.Axes, start: plt.Text, end: plt.Text, start_x: float = 0.5, end_x: float = 0.5) -> None:
+    """An arrow from the top of box `start` to the bottom of box `end` (x as a fraction of each box's width)."""
+    style = dict(arrowstyle="->", color="#444444", shrinkA=7, shrinkB=7)
+    ax.annotate("", xy=(end_x, 0), xycoords=end, xytext=(start_x, 1), textcoords=start, arrowprops=style)
+
+
+def inception_diagram(in_channels: int, size: int, widths: tuple[int, ...], reduced: bool = False) -> plt.Figure:
+    """The four branches of an Inception module drawn as boxes: Figure 2(a), or 2(b) with reduced=True.
+
+    `widths` are the six Table 1 columns (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj);
+    each box shows its output channels.
+    """
+    ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj = widths
+    out = ch1x1 + ch3x3 + ch5x5 + (pool_proj if reduced else in_channels)
+    if reduced:
+        branches = [
+            [("1x1 conv", ch1x1, "1x1")],
+            [("1x1 conv", ch3x3red, "1x1"), ("3x3 conv", ch3x3, "3x3")],
+            [("1x1 conv", ch5x5red, "1x1"), ("5x5 conv", ch5x5, "5x5")],
+            [("3x3 max pool", in_channels, "pool"), ("1x1 conv", pool_proj, "1x1")],
+        ]
+    else:
+        branches = [
+            [("1x1 conv", ch1x1, "1x1")],
+            [("3x3 conv", ch3x3, "3x3")],
+            [("5x5 conv", ch5x5, "5x5")],
+            [("3x3 max pool", in_channels, "pool")],
+        ]
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    ax.set(xlim=(0, 1), ylim=(0, 1))
+    ax.axis("off")
+    bottom = _box(ax, 0.5, 0.07, f"previous layer  {in_channels}x{size}x{size}", BRANCH_COLORS["io"])
+    top = _box(ax, 0.5, 0.93, f"filter concatenation  {out}x{size}x{size}", BRANCH_COLORS["io"])
+    for i, branch in enumerate(branches):
+        # One box sits in the middle; two boxes are stacked, the first one lower.
+        ys = [0.5] if len(branch) == 1 else [0.33, 0.67]
+        boxes = [
+            _box(ax, 0.125 + 0.25 * i, y, f"{label}\n{channels} ch", BRANCH_COLORS[kind])
+            for (label, channels, kind), y in zip(branch, ys, strict=True)
+        ]
+        side = 0.2 + 0.2 * i  # where the arrow leaves the input box and enters the concatenation
+        _arrow(ax, bottom, boxes[0], start_x=side)
+        for start, end in zip(boxes[:-1], boxes[1:], strict=True):
+            _arrow(ax, start, end)
+        _arrow(ax, boxes[-1], top, end_x=side)
+    title = "Figure 2(b): Inception module with dimension reductions" if reduced else "Figure 2(a): naive Inception"
+    ax.set_title(title, fontsize=11)
+    return fig
+
+
+def feature_maps(image: torch.Tensor, maps: dict[str, torch.Tensor], per_branch: int = 4) -> plt.Figure:
+    """The input image (3, H, W) beside each branch's output (C, H, W): its `per_branch` most varied channels.
+
+    Channels are ranked by their standard deviation, so channels that ReLU zeroed everywhere are left out.
+    """
+    fig, axes = plt.subplots(len(maps), per_branch + 1, figsize=(1.8 * (per_branch + 1), 1.9 * len(maps)))
+    for ax in axes.flat:
+        ax.set(xticks=[], yticks=[])
+    axes[0, 0].imshow(image.permute(1, 2, 0).clamp(0, 1).cpu().numpy())
+    axes[0, 0].set_title("input", fontsize=9)
+    for ax in axes[1:, 0]:
+        ax.axis("off")
+    for row, (name, fmap) in zip(axes, maps.items(), strict=True):
+        row[1].set_ylabel(name, fontsize=9)
+        varied = fmap.flatten(1).std(dim=1).argsort(descending=True)[:per_branch]
+        for ax, channel in zip(row[1:], varied.tolist(), strict=False):
+            ax.imshow(fmap[channel].detach().cpu().numpy(), cmap="viridis")
+        for ax in row[1 + len(varied) :]:
+            ax.axis("off")
+    fig.tight_layout()
+    return fig
+
 
 # ---- The full network (notebook 03) ----
 
+
+def stage_shapes_plot(shapes: list[tuple[str, tuple[int, ...]]]) -> plt.Figure:
+    """Spatial side and channels after every layer (from anatomy.forward_order), the funnel of Figure 3."""
+    maps = [(name, shape) for name, shape in shapes if len(shape) == 3]
+    names = [name for name, _ in maps]
+    fig, ax = plt.subplots(figsize=(10, 3.8))
+    ax.plot(names, [shape[1] for _, shape in maps], "o-", color="#3b75af", label="height = width")
+    ax.set_yscale("log", base=2)
+    sides = sorted({shape[1] for _, shape in maps})
+    ax.set_yticks(sides, [str(side) for side in sides])
+    ax.minorticks_off()
+    ax.set_ylabel("height = width (pixels, log scale)", color="#3b75af")
+    ax.tick_params(axis="x", labelrotation=60, labelsize=8)
+    right = ax.twinx()
+    right.plot(names, [shape[0] for _, shape in maps], "s-", color="#e0803a", label="channels")
+    right.set_ylabel("channels", color="#e0803a")
+    for axis in (ax, right):
+        axis.spines[["top"]].set_visible(False)
+    ax.set_title("Spatial size falls, channels rise (224x224 input)")
+    fig.tight_layout()
+    return fig
+
+
+def table1_ratio_plot(rows: list) -> plt.Figure:
+    """Ours / paper for every Table 1 row (costs.table1), params and ops, as bars from 1; disagreements in red."""
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    names = [r.name for r in rows]
+    series = {
+        "parameters": ([r.params_ratio for r in rows], [r.params_agree for r in rows], -0.2),
+        "multiply-adds": ([r.ops_ratio for r in rows], [r.ops_agree for r in rows], 0.2),
+    }
+    for label, (ratios, agree, offset) in series.items():
+        colors = ["#9bbcd9" if ok else "#d9534f" for ok in agree]
+        hatch = "" if label == "parameters" else "//"
+        x = [i + offset for i in range(len(rows))]
+        bars = ax.bar(x, [r - 1 for r in ratios], 0.4, bottom=1, color=colors, hatch=hatch, label=label)
+        marks = [f"{r:.2f}" if not ok else "" for r, ok in zip(ratios, agree, strict=True)]
+        ax.bar_label(bars, labels=marks, fontsize=8, padding=1)
+    ax.axhline(1, color="grey", linewidth=1)
+    ax.set_yscale("log", base=2)
+    ax.set_yticks([0.9, 1, 1.5, 2, 3], ["0.9", "1", "1.5", "2", "3"])
+    ax.minorticks_off()
+    ax.set_xticks(range(len(rows)), names, rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel("ours / paper (log scale)")
+    ax.set_title("Table 1 rows: red = our arithmetic disagrees with the printed value (plain: params, hatched: ops)")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def param_count_bars(counts: dict[str, int], highlight: str = "") -> plt.Figure:
+    """Horizontal bars of parameter counts in millions, one per model; `highlight` is drawn in a second colour."""
+    fig, ax = plt.subplots(figsize=(7, 0.55 * len(counts) + 1))
+    names = list(counts)[::-1]
+    colors = ["#e0803a" if name == highlight else "#3b75af" for name in names]
+    bars = ax.barh(names, [counts[n] / 1e6 for n in names], color=colors)
+    ax.bar_label(bars, fmt="{:.1f}M", padding=3, fontsize=9)
+    ax.set_xlabel("parameters (millions)")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.margins(x=0.12)
+    fig.tight_layout()
+    return fig
+
+
+def gradient_norm_plot(results: dict[str, list]) -> plt.Figure:
+    """One panel per setting: RMS gradient of each stage from the main loss alone and with the aux losses.
+
+    `results` maps a title to anatomy.gradient_norms rows; the dotted lines mark where the aux heads attach.
+    """
+    fig, axes = plt.subplots(1, len(results), figsize=(4.6 * len(results), 3.8), sharey=False, squeeze=False)
+    for ax, (title, rows) in zip(axes[0], results.items(), strict=True):
+        names = [r.name.replace("inception", "") for r in rows]
+        ax.plot(names, [r.main for r in rows], "o-", color="#3b75af", label="main loss only")
+        ax.plot(names, [r.with_aux for r in rows], "s--", color="#e0803a", label="main + 0.3 x (aux1 + aux2)")
+        for attach in ("4a", "4d"):
+            if attach in names:
+                ax.axvline(names.index(attach), color="grey", linestyle=":", linewidth=1)
+        ax.set_yscale("log")
+        ax.set_title(title, fontsize=10)
+        ax.tick_params(axis="x", labelrotation=60, labelsize=8)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0, 0].set_ylabel("RMS gradient per parameter")
+    axes[0, 0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def receptive_field_plot(fields: list, image_size: int = 224) -> plt.Figure:
+    """Theoretical receptive field after every layer (anatomy.receptive_fields) against the image size."""
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    names = [f.name for f in fields]
+    bars = ax.bar(names, [f.size for f in fields], color="#3b75af")
+    ax.bar_label(bars, fontsize=7, padding=1)
+    ax.axhline(image_size, color="#e0803a", linestyle="--", label=f"the {image_size}x{image_size} image")
+    ax.set_ylabel("receptive field (input pixels)")
+    ax.tick_params(axis="x", labelrotation=60, labelsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
 # ---- Training (notebook 04) ----
+from matplotlib.ticker import MaxNLocator
+
+
+class LiveCurves:
+    """Training curves shown once in the notebook and redrawn in place after every epoch: `fit(..., on_epoch=live)`.
+
+    `live.fig` is the latest figure (save it with the run).
+    """
+
+    def __init__(self, title: str = "") -> None:
+        self.title = title
+        self.handle = None
+        self.fig: plt.Figure | None = None
+
+    def __call__(self, history: dict) -> None:
+        from IPython.display import display
+
+        self.fig = training_curves(history, self.title)
+        if self.handle is None:
+            self.handle = display(self.fig, display_id=True)
+        else:
+            self.handle.update(self.fig)
+        plt.close(self.fig)  # shown through the display handle only
+
+
+def training_curves(history: dict, title: str = "") -> plt.Figure:
+    """Train and test loss (left) and accuracy (right) per epoch of a `fit` history."""
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+    epochs = history["epoch"]
+    for ax, key, label in ((loss_ax, "loss", "loss"), (acc_ax, "acc", "accuracy")):
+        ax.plot(epochs, history[f"train_{key}"], "o-", ms=3, label="train (augmented)")
+        ax.plot(epochs, history[f"test_{key}"], "o-", ms=3, label="test")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.spines[["top", "right"]].set_visible(False)
+    acc_ax.set_ylim(0, 1)
+    acc_ax.legend(loc="lower right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def compare_runs(histories: dict[str, dict], key: str = "test_acc", ylabel: str = "test accuracy") -> plt.Figure:
+    """One curve per run (name -> `fit` history) of `key` per epoch."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for name, history in histories.items():
+        ax.plot(history["epoch"], history[key], "o-", ms=3, label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def grad_norm_curves(histories: dict[str, dict], smooth: int = 10) -> plt.Figure:
+    """Per-step gradient norm of each tracked module (one panel each), one line per run, moving average over up to
+    `smooth` steps (fewer for short runs)."""
+    layers = list(next(iter(histories.values()))["grad_norm"])
+    fig, axes = plt.subplots(1, len(layers), figsize=(3.3 * len(layers), 3), squeeze=False)
+    for ax, layer in zip(axes[0], layers, strict=True):
+        for name, history in histories.items():
+            values = torch.tensor(history["grad_norm"][layer])
+            k = max(1, min(smooth, len(values) // 5))
+            ax.plot(range(k, len(values) + 1), values.unfold(0, k, 1).mean(1), label=name)
+        ax.set_title(layer)
+        ax.set_xlabel("step")
+        ax.set_ylim(bottom=0)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0, 0].set_ylabel("gradient norm")
+    axes[0, -1].legend()
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, classes: tuple[str, ...]) -> plt.Figure:
+    """Counts of true class (rows) against predicted class (columns)."""
+    n = len(classes)
+    counts = torch.bincount(labels.cpu() * n + predictions.cpu(), minlength=n * n).view(n, n)
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.imshow(counts, cmap="Blues")
+    for i in range(n):
+        for j in range(n):
+            color = "white" if counts[i, j] > counts.max() / 2 else "black"
+            ax.text(j, i, int(counts[i, j]), ha="center", va="center", fontsize=7, color=color)
+    ax.set_xticks(range(n), classes, rotation=60, ha="right")
+    ax.set_yticks(range(n), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    fig.tight_layout()
+    return fig
+
+
+def image_grid(images: torch.Tensor, titles: list[str], cols: int = 8) -> plt.Figure:
+    """uint8 (N, 3, H, W) images in a grid, each with its title."""
+    rows = max(1, -(-len(images) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.2, rows * 1.45), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, title in zip(axes.flat, images, titles, strict=False):
+        ax.imshow(image.permute(1, 2, 0).cpu())
+        ax.set_title(title, fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def misclassified_grid(
+    images: torch.Tensor, labels: torch.Tensor, predictions: torch.Tensor, classes: tuple[str, ...], n: int = 24
+) -> plt.Figure:
+    """`n` misclassified test images, spread evenly over all the mistakes, titled 'true -> predicted'."""
+    wrong = (labels != predictions).nonzero().flatten().cpu()
+    wrong = wrong[torch.linspace(0, len(wrong) - 1, min(n, len(wrong))).long()].tolist()
+    titles = [f"{classes[labels[i]]}\n-> {classes[predictions[i]]}" for i in wrong]
+    return image_grid(images[wrong], titles)

@@ -7,11 +7,15 @@ from gooknet_helpers.costs import (
     PAPER_TABLE1,
     Cost,
     branch_costs,
+    build_module,
     conv_macs,
     conv_params,
+    format_pairs,
     format_table1,
     measure,
+    stack_table1,
     table1,
+    table1_pairs,
     weight_cost,
 )
 
@@ -56,3 +60,25 @@ def test_table1_rows_and_known_discrepancies():
     assert 1.5e9 < total_macs < 1.6e9
     text = format_table1(list(rows.values()))
     assert "conv1" in text and "x3.40" in text
+
+
+def test_stacked_naive_modules_blow_up():
+    naive, real = stack_table1("naive"), stack_table1("inception")
+    assert [r.out_channels for r in real] == [256, 480, 512, 512, 512, 528, 832, 832, 1024]
+    assert naive[0].cost == Cost(387_296, 303_640_064)
+    assert naive[-1].out_channels == 192 + sum(w[0] + w[2] + w[4] for w in TABLE1.values())
+    assert all(n.cost.macs > r.cost.macs for n, r in zip(naive, real, strict=True))
+
+
+def test_table1_pairs_use_the_real_inputs():
+    pairs = table1_pairs()
+    assert [n.in_channels for n, _ in pairs] == [r.in_channels for _, r in pairs]
+    assert [r.in_channels for _, r in pairs] == [192, 256, 480, 512, 512, 512, 528, 832, 832]
+    assert pairs[0][1].cost == Cost(163_696, 128_337_664)
+    text = format_pairs(pairs)
+    assert "5,849,136" in text.splitlines()[-1]  # total params of the nine Inception modules
+
+
+def test_build_module_rejects_unknown_kinds():
+    with pytest.raises(ValueError, match="naive"):
+        build_module("sparse", 192, TABLE1["3a"])

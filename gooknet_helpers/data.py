@@ -1,0 +1,237 @@
+"""CIFAR-10 held on the training device as uint8 tensors, with batched random crop + flip there.
+
+Where the images come from, in order:
+1. a folder given as argument, else the environment variable `GOOKNET_DATA_DIR`: either ImageFolder layout
+   (`train/<class>/*.jpg|png`, `test/<class>/*`) or a folder holding torchvision's `cifar-10-batches-py`;
+2. otherwise torchvision's CIFAR-10, downloaded once to `~/.cache/gooknet` (needs a network);
+3. in smoke mode (GOOKNET_SMOKE=1) without a folder, a small synthetic dataset, labelled synthetic,
+   except under CI=true, where missing data is an error so a real-data test never turns synthetic.
+Offline with no folder, `load_data` raises `DataUnavailableError` saying how to provide the images.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from .runtime import smoke
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+# Per-channel mean and standard deviation of the CIFAR-10 training images (pixel values in [0, 1]).
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+IMAGE_SIZE = 32
+CACHE_DIR = Path("~/.cache/gooknet").expanduser()
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+class DataUnavailableError(RuntimeError):
+    """No training images could be found or downloaded."""
+
+
+HOW_TO_PROVIDE = (
+    "Provide CIFAR-10 in one of these ways:\n"
+    "  1. connect to the internet: torchvision downloads CIFAR-10 (170 MB) once to {cache};\n"
+    "  2. put the images in ImageFolder layout, train/<class>/*.jpg and test/<class>/*.jpg, and pass the folder\n"
+    "     (load_data('path/to/folder') or --data path/to/folder) or set GOOKNET_DATA_DIR=path/to/folder;\n"
+    "  3. copy torchvision's cifar-10-batches-py folder into a folder and point GOOKNET_DATA_DIR at that folder."
+)
+
+
+@dataclass
+class ImageData:
+    """Train and test images as uint8 (N, 3, H, W) tensors with int64 labels, all on one device."""
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    classes: tuple[str, ...]
+    source: str  # "CIFAR-10", "CIFAR-10 subset", "folder", "synthetic"
+    location: str  # where the images came from
+
+    @property
+    def synthetic(self) -> bool:
+        return self.source == "synthetic"
+
+    @property
+    def device(self) -> torch.device:
+        return self.train_images.device
+
+    def describe(self) -> str:
+        """One line naming the data, so every printout says whether it is real or synthetic."""
+        kind = "SYNTHETIC images (not CIFAR-10)" if self.synthetic else f"{self.source} images"
+        return (
+            f"{kind} from {self.location}: {len(self.train_labels):,} train / {len(self.test_labels):,} test, "
+            f"{len(self.classes)} classes, {tuple(self.train_images.shape[1:])} uint8 on {self.device.type}"
+        )
+
+    def to(self, device: torch.device | str) -> ImageData:
+        moved = (t.to(device) for t in (self.train_images, self.train_labels, self.test_images, self.test_labels))
+        return ImageData(*moved, classes=self.classes, source=self.source, location=self.location)
+
+
+def load_data(root: str | Path | None = None, device: torch.device | str = "cpu", download: bool = True) -> ImageData:
+    """The training and test images on `device`, from the first source that exists (see the module docstring)."""
+    root = root or os.environ.get("GOOKNET_DATA_DIR") or None
+    if root is not None:
+        data = load_folder(root)
+    elif smoke():
+        if os.environ.get("CI", "").lower() == "true":
+            raise DataUnavailableError(
+                "CI=true but GOOKNET_DATA_DIR is not set: the smoke tests must train on real images, not on "
+                "synthetic ones. Set GOOKNET_DATA_DIR to the CIFAR-10 subset folder (ImageFolder layout)."
+            )
+        data = synthetic_data()
+    else:
+        data = load_torchvision_cifar10(CACHE_DIR, download=download)
+    return data.to(device)
+
+
+def load_folder(root: str | Path) -> ImageData:
+    """Images from `root`: ImageFolder layout (train/<class>/, test/<class>/) or torchvision's CIFAR-10 files."""
+    root = Path(root).expanduser()
+    if (root / "cifar-10-batches-py").is_dir():
+        return load_torchvision_cifar10(root, download=False)
+    if not (root / "train").is_dir() or not (root / "test").is_dir():
+        raise DataUnavailableError(
+            f"{root} has no train/ and test/ folders (ImageFolder layout) and no cifar-10-batches-py folder.\n"
+            + HOW_TO_PROVIDE.format(cache=CACHE_DIR)
+        )
+    data = _decode_folder(str(root.resolve()))
+    return ImageData(*(t.clone() for t in data[:4]), classes=data[4], source=data[5], location=str(root))
+
+
+@functools.lru_cache(maxsize=2)
+def _decode_folder(root: str) -> tuple:
+    """Decode every image of an ImageFolder tree once per process (6,000 CIFAR JPEGs take about a second)."""
+    classes = tuple(sorted(p.name for p in (Path(root) / "train").iterdir() if p.is_dir()))
+    if not classes:
+        raise DataUnavailableError(f"{root}/train has no class folders.\n" + HOW_TO_PROVIDE.format(cache=CACHE_DIR))
+    tensors = []
+    for split in ("train", "test"):
+        images, labels = [], []
+        for label, name in enumerate(classes):
+            files = sorted(f for f in (Path(root) / split / name).glob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
+            images += [_read_image(f) for f in files]
+            labels += [label] * len(files)
+        if not images:
+            raise DataUnavailableError(f"{root}/{split} holds no .jpg or .png images.")
+        tensors += [torch.stack(images), torch.tensor(labels)]
+    source = "CIFAR-10 subset" if classes == CIFAR10_CLASSES else "folder"
+    return (*tensors, classes, source)
+
+
+def _read_image(path: Path) -> torch.Tensor:
+    """One image file as a (3, 32, 32) uint8 tensor (resized with antialiasing if it has another size)."""
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        if image.size != (IMAGE_SIZE, IMAGE_SIZE):
+            image = image.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
+        return torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)
+
+
+def load_torchvision_cifar10(root: str | Path, download: bool = True) -> ImageData:
+    """All 60,000 CIFAR-10 images through torchvision (downloaded to `root` once when `download`)."""
+    from torchvision.datasets import CIFAR10
+
+    try:
+        splits = [CIFAR10(str(root), train=train, download=download) for train in (True, False)]
+    except (OSError, RuntimeError) as error:  # no network (URLError is an OSError), or files missing
+        raise DataUnavailableError(
+            f"CIFAR-10 is not in {root} and could not be downloaded ({error}).\n" + HOW_TO_PROVIDE.format(cache=root)
+        ) from error
+    tensors = []
+    for split in splits:
+        tensors += [torch.from_numpy(split.data).permute(0, 3, 1, 2).contiguous(), torch.tensor(split.targets)]
+    return ImageData(*tensors, classes=CIFAR10_CLASSES, source="CIFAR-10", location=str(root))
+
+
+def synthetic_data(train_per_class: int = 100, test_per_class: int = 20, seed: int = 0) -> ImageData:
+    """A small learnable stand-in for CIFAR-10: each class is a smooth colour pattern plus noise.
+
+    For smoke runs without real images only; it is named synthetic wherever it is described.
+    """
+    g = torch.Generator().manual_seed(seed)
+    templates = F.interpolate(torch.rand(10, 3, 4, 4, generator=g), size=IMAGE_SIZE, mode="bilinear")
+    tensors = []
+    for n in (train_per_class, test_per_class):
+        labels = torch.arange(10).repeat_interleave(n)
+        images = templates[labels] + 0.25 * torch.randn(len(labels), 3, IMAGE_SIZE, IMAGE_SIZE, generator=g)
+        tensors += [(images.clamp(0, 1) * 255).round().to(torch.uint8), labels]
+    classes = tuple(f"synthetic-{i}" for i in range(10))
+    return ImageData(*tensors, classes=classes, source="synthetic", location="synthetic_data() (built in)")
+
+
+def crop_flip(images: torch.Tensor, top: torch.Tensor, left: torch.Tensor, flip: torch.Tensor, padding: int = 4):
+    """Crop each zero-padded image at (top, left) to its original size, mirroring those where `flip` is True.
+
+    One gather for the whole batch, no per-image Python. Returns a (N, C, H, W) view in channels_last memory
+    order, the layout the convolutions prefer.
+    """
+    n, _, h, w = images.shape
+    padded = F.pad(images, (padding, padding, padding, padding))
+    rows = top[:, None] + torch.arange(h, device=images.device)  # (N, H)
+    cols = torch.arange(w, device=images.device).expand(n, w)
+    cols = left[:, None] + torch.where(flip[:, None], w - 1 - cols, cols)  # (N, W)
+    batch = torch.arange(n, device=images.device)[:, None, None]
+    return padded[batch, :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)  # (N, H, W, C) -> (N, C, H, W)
+
+
+def random_crop_flip(images: torch.Tensor, padding: int = 4, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Random crop with `padding` pixels of zero padding and a random horizontal flip, batched on the device."""
+    n, device = len(images), images.device
+    top, left = torch.randint(0, 2 * padding + 1, (2, n), device=device, generator=generator)
+    flip = torch.rand(n, device=device, generator=generator) < 0.5
+    return crop_flip(images, top, left, flip, padding)
+
+
+def normalize(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images -> float32, standardised with the CIFAR-10 mean and std, in channels_last memory order."""
+    mean = torch.tensor(CIFAR10_MEAN, device=images.device).view(1, 3, 1, 1) * 255
+    std = torch.tensor(CIFAR10_STD, device=images.device).view(1, 3, 1, 1) * 255
+    return ((images.float() - mean) / std).contiguous(memory_format=torch.channels_last)
+
+
+def batches(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    batch_size: int,
+    *,
+    train: bool = False,
+    generator: torch.Generator | None = None,
+    augment_generator: torch.Generator | None = None,
+    rank: int = 0,
+    world_size: int = 1,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Normalised (images, labels) batches; in training shuffled, augmented, and the last partial batch dropped.
+
+    With `world_size > 1` every rank draws the same shuffled order from `generator` (seeded alike) and takes its
+    own equal shard of it (DistributedDataParallel); `augment_generator` (default: `generator`) drives the crops.
+    """
+    if train:
+        order = torch.randperm(len(labels), device=images.device, generator=generator)
+        order = order[rank::world_size][: len(labels) // world_size]
+        stop = len(order) - len(order) % batch_size
+    else:
+        order = torch.arange(len(labels), device=images.device)
+        stop = len(order)
+    for start in range(0, stop, batch_size):
+        index = order[start : start + batch_size]
+        x = images[index]
+        if train:
+            x = random_crop_flip(x, generator=augment_generator or generator)
+        yield normalize(x), labels[index]
+
+
+def steps_per_epoch(num_images: int, batch_size: int, world_size: int = 1) -> int:
+    """Training steps in one epoch (partial batches dropped), as `batches(train=True)` yields them."""
+    return (num_images // world_size) // batch_size

@@ -1,0 +1,95 @@
+"""Naive versus reduced Inception modules: the numbers of notebooks 01-02 and the ipywidgets explorer.
+
+`module_costs` measures one naive module (Figure 2a, pass-through pool) and one Inception
+module (Figure 2b) of the same widths and returns the comparison as text; `show_module_costs`
+prints it and draws the bar chart; `explorer` puts sliders in front of it. Where widgets do
+not render (nbval, plain Python), `show_module_costs` called directly prints the same numbers.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+
+from .costs import ModuleCost, measure_module
+from .network import TABLE1
+from .plots import naive_vs_reduced_bars
+
+# Slider descriptions, in the order of module_costs' arguments (the last six are the columns of Table 1).
+SLIDERS = ("in channels", "size", "#1x1", "#3x3 reduce", "#3x3", "#5x5 reduce", "#5x5", "pool proj")
+
+
+def _pair(in_channels: int, size: int, widths: tuple[int, ...]) -> tuple[ModuleCost, ModuleCost]:
+    """Naive and Inception modules of the same widths, measured; named by their input shape."""
+    name = f"{in_channels}x{size}x{size}"
+    return tuple(measure_module(kind, in_channels, size, widths, name) for kind in ("naive", "inception"))
+
+
+def _report(naive: ModuleCost, reduced: ModuleCost) -> str:
+    return "\n".join(
+        [
+            f"Naive (no reduction): output {naive.output}, params {naive.cost.params:,}, MACs {naive.cost.macs:,}",
+            f"Inception (1x1 reduction): output {reduced.output}, params {reduced.cost.params:,}, "
+            f"MACs {reduced.cost.macs:,}",
+            f"Naive / Inception: params x{naive.cost.params / reduced.cost.params:.2f}, "
+            f"MACs x{naive.cost.macs / reduced.cost.macs:.2f}",
+        ]
+    )
+
+
+def module_costs(
+    in_channels: int = 192,
+    size: int = 28,
+    ch1x1: int = 64,
+    ch3x3red: int = 96,
+    ch3x3: int = 128,
+    ch5x5red: int = 16,
+    ch5x5: int = 32,
+    pool_proj: int = 32,
+) -> str:
+    """Naive (Figure 2a, pass-through pool) versus Inception (Figure 2b) of the given widths, as text.
+
+    Counts are torchinfo's (biases included) for one in_channels x size x size input; defaults are 3a.
+    """
+    return _report(*_pair(in_channels, size, (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj)))
+
+
+def show_module_costs(
+    in_channels: int = 192,
+    size: int = 28,
+    ch1x1: int = 64,
+    ch3x3red: int = 96,
+    ch3x3: int = 128,
+    ch5x5red: int = 16,
+    ch5x5: int = 32,
+    pool_proj: int = 32,
+    plot: bool = True,
+) -> None:
+    """Print what module_costs(...) returns and, with plot=True, draw the naive-versus-reduced bar chart."""
+    pair = _pair(in_channels, size, (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj))
+    print(_report(*pair))
+    if plot:
+        naive_vs_reduced_bars([pair])
+        plt.show()
+
+
+def explorer() -> widgets.VBox:
+    """Sliders for the input and the six widths of a module; the output below re-renders on every change."""
+    defaults = (192, 28, *TABLE1["3a"])
+    maxima = (1024, 56, 512, 256, 512, 128, 256, 256)
+    sliders = [
+        widgets.IntSlider(
+            value=value,
+            min=1,
+            max=maximum,
+            step=1,
+            description=label,
+            continuous_update=False,
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="420px"),
+        )
+        for label, value, maximum in zip(SLIDERS, defaults, maxima, strict=True)
+    ]
+    names = ("in_channels", "size", "ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")
+    output = widgets.interactive_output(show_module_costs, dict(zip(names, sliders, strict=True)))
+    return widgets.VBox([widgets.HBox([widgets.VBox(sliders[:4]), widgets.VBox(sliders[4:])]), output])

@@ -1,0 +1,45 @@
+"""Exercises of notebooks 01-02: right answers pass, wrong ones fail, None only asks, nothing leaks."""
+
+import pytest
+
+from gooknet_helpers import exercises
+from gooknet_helpers.costs import conv_macs, conv_params
+
+EXERCISES = {
+    "nb01_params_3x3": conv_params(192, 128, 3),
+    "nb01_macs_5x5_3b": conv_macs(256, 96, 5, 28),
+    "nb01_channels_3b": 832,
+    "nb02_params_4e_5x5": conv_params(528, 32, 1) + conv_params(32, 128, 5),
+    "nb02_saving_5x5": 120_422_400 / 12_443_648,
+    "nb02_break_even": 154,
+}
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_checker_accepts_right_and_rejects_wrong(name, capsys):
+    ex = getattr(exercises, name)
+    right = EXERCISES[name]
+    assert ex.expected() == pytest.approx(right)
+    assert ex.check(right) is True
+    assert ex.check(right + 1) is False
+    out = capsys.readouterr().out
+    assert "Correct" in out and "Not quite" in out
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_checker_keeps_the_answer_until_asked(name, capsys):
+    ex = getattr(exercises, name)
+    assert ex.check(None) is False
+    assert ex.check(0) is False
+    shown = capsys.readouterr().out
+    assert ex.question in shown
+    expected = ex.expected()
+    answer = f"{expected:,}" if isinstance(expected, int) else f"{expected:.2f}"
+    assert answer not in shown
+    ex.check(None, show=True)
+    assert answer in capsys.readouterr().out
+
+
+def test_ratio_accepts_two_decimals():
+    assert exercises.nb02_saving_5x5.check(9.68)
+    assert not exercises.nb02_saving_5x5.check(9.5)

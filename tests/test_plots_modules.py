@@ -1,0 +1,51 @@
+"""Figures of notebooks 01-02: each returns a Figure with the expected bars, boxes and panels."""
+
+import matplotlib.pyplot as plt
+import torch
+
+from gooknet_helpers import TABLE1, NaiveInception
+from gooknet_helpers.costs import branch_costs, measure_module
+from gooknet_helpers.plots import branch_bars, feature_maps, inception_diagram, naive_vs_reduced_bars
+
+
+def _pair(name: str, in_channels: int, size: int):
+    return tuple(measure_module(kind, in_channels, size, TABLE1[name], name) for kind in ("naive", "inception"))
+
+
+def test_branch_bars_has_one_bar_per_branch():
+    costs = branch_costs(NaiveInception(192, 64, 128, 32), (192, 28, 28))
+    fig = branch_bars(costs, "3a")
+    assert [len(ax.patches) for ax in fig.axes] == [4, 4]
+    assert fig.axes[0].patches[1].get_height() == costs["branch2"].params / 1e3
+    plt.close(fig)
+
+
+def test_naive_vs_reduced_bars_groups_pairs():
+    pairs = [_pair("3a", 192, 28), _pair("3b", 256, 28)]
+    fig = naive_vs_reduced_bars(pairs)
+    assert [len(ax.patches) for ax in fig.axes] == [4, 4]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["3a", "3b"]
+    plt.close(fig)
+    fig = naive_vs_reduced_bars(pairs, ("channels", "gmacs", "params"))
+    assert len(fig.axes) == 3
+    assert sorted(p.get_height() for p in fig.axes[0].patches) == [256, 416, 480, 672]
+    plt.close(fig)
+
+
+def test_inception_diagram_draws_each_box():
+    naive = inception_diagram(192, 28, TABLE1["3a"])
+    reduced = inception_diagram(192, 28, TABLE1["3a"], reduced=True)
+    naive_text = [t.get_text() for t in naive.axes[0].texts if t.get_text()]
+    reduced_text = [t.get_text() for t in reduced.axes[0].texts if t.get_text()]
+    assert len(naive_text) == 2 + 4 and len(reduced_text) == 2 + 7
+    assert "filter concatenation  416x28x28" in naive_text
+    assert "filter concatenation  256x28x28" in reduced_text
+    plt.close("all")
+
+
+def test_feature_maps_grid():
+    maps = {f"branch{i}": torch.rand(6, 16, 16) for i in range(1, 5)}
+    fig = feature_maps(torch.rand(3, 16, 16), maps, per_branch=3)
+    assert len(fig.axes) == 4 * (3 + 1)
+    assert sum(len(ax.images) for ax in fig.axes) == 1 + 4 * 3
+    plt.close(fig)
