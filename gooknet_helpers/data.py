@@ -74,6 +74,16 @@ class ImageData:
             f"{len(self.classes)} classes, {tuple(self.train_images.shape[1:])} uint8 on {self.device.type}"
         )
 
+    def subset(self, train: int, test: int) -> ImageData:
+        """`train` and `test` images spread evenly over each split (so every class keeps its share)."""
+
+        def pick(n: int, total: int) -> torch.Tensor:
+            return torch.linspace(0, total - 1, min(n, total), device=self.device).long()
+
+        i, j = pick(train, len(self.train_labels)), pick(test, len(self.test_labels))
+        tensors = self.train_images[i], self.train_labels[i], self.test_images[j], self.test_labels[j]
+        return ImageData(*tensors, classes=self.classes, source=self.source, location=self.location)
+
     def to(self, device: torch.device | str) -> ImageData:
         moved = (t.to(device) for t in (self.train_images, self.train_labels, self.test_images, self.test_labels))
         return ImageData(*moved, classes=self.classes, source=self.source, location=self.location)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .blocks import Inception, NaiveInception
-from .costs import branch_costs, conv_macs, conv_params, measure
+from .costs import branch_costs, conv_macs, conv_params, measure, measure_module, stack_table1
 from .network import TABLE1
 
 
@@ -48,31 +48,12 @@ def _naive(in_channels: int, name: str) -> NaiveInception:
     return NaiveInception(in_channels, ch1x1, ch3x3, ch5x5)
 
 
-nb01_params_3x3 = Exercise(
-    "How many parameters (weights and biases) has the 3x3 branch of the naive 3a module (192 -> 128 channels)?",
-    expected=lambda: measure(_naive(192, "3a").branch2, (192, 28, 28)).params,
-    working=lambda: f"3*3*192*128 weights + 128 biases = {conv_params(192, 128, 3):,}",
-)
-
 nb01_macs_5x5_3b = Exercise(
     "In the real network, 3b gets 256 channels at 28x28 and its 5x5 branch has 96 filters. Built naive (no "
     "reduction), how many multiply-adds does that 5x5 branch cost for one image, bias adds included as torchinfo does?",
     expected=lambda: measure(_naive(256, "3b").branch3, (256, 28, 28)).macs,
     working=lambda: f"(5*5*256*96 weights + 96 biases) * 28*28 outputs per filter = {conv_macs(256, 96, 5, 28):,}",
 )
-
-nb01_channels_3b = Exercise(
-    "Stack a naive 3b (#1x1 128, #3x3 192, #5x5 96, pass-through pool) on top of the naive 3a. "
-    "How many channels does it output?",
-    expected=lambda: _naive(_naive(192, "3a").out_channels, "3b").out_channels,
-    working=lambda: (
-        f"3a outputs 64+128+32+192 = {_naive(192, '3a').out_channels}; 3b adds 128+192+96 and passes "
-        f"those through: {_naive(_naive(192, '3a').out_channels, '3b').out_channels}"
-    ),
-)
-
-# Used by notebook 01 (the three above give away answers the notebook prints; tests still cover them).
-from .costs import measure_module, stack_table1
 
 nb01_params_3x3_3b = Exercise(
     "In the real network, 3b gets 256 channels at 28x28 and its 3x3 branch has 192 filters. Built naive (no "
@@ -117,19 +98,6 @@ nb02_params_4e_5x5 = Exercise(
     ),
 )
 
-nb02_saving_5x5 = Exercise(
-    "By what factor does the 1x1 reduction to 16 channels cut the multiply-adds of 3a's 5x5 branch "
-    "(192 -> 32 channels at 28x28, weights only)? Two decimals are enough.",
-    expected=lambda: conv_macs(192, 32, 5, 28, bias=False) / _reduced_5x5_macs(16),
-    working=lambda: (
-        f"direct 5*5*192*32*28*28 = {conv_macs(192, 32, 5, 28, bias=False):,}; reduced "
-        f"(192*16 + 5*5*16*32)*28*28 = {_reduced_5x5_macs(16):,}; "
-        f"ratio {conv_macs(192, 32, 5, 28, bias=False) / _reduced_5x5_macs(16):.2f}"
-    ),
-    rel_tolerance=0.001,
-)
-
-# Used by notebook 02 instead of nb02_saving_5x5, whose answer the notebook prints.
 _IN_5B = sum(TABLE1["5a"][i] for i in (0, 2, 4, 5))  # 5b's input: the channels 5a concatenates
 
 

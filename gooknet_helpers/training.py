@@ -8,6 +8,7 @@ The images stay on the device as uint8 and are augmented there (see `data.py`).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -61,6 +62,7 @@ def build_model(config: TrainConfig, num_classes: int = 10) -> GoogLeNet:
     return GoogLeNet(num_classes, config.aux_logits, **CIFAR, width=config.width, block=config.block)
 
 
+@functools.lru_cache(maxsize=16)
 def matched_width(macs: int, block: str = "naive", iterations: int = 12) -> float:
     """The width at which the CIFAR GoogLeNet built from `block` modules costs about `macs` multiply-adds per 32x32
     image (costs.measure, eval mode), found by bisection; rounded to 3 decimals."""
@@ -186,13 +188,15 @@ def fit(
     augment = torch.Generator(device).manual_seed(config.seed + 1 + rank)  # different crops per rank
     history, step, start_epoch = new_history(), 0, 0
     if resume and checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=True)
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)  # RNG states must stay on the CPU
         raw.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scaler.load_state_dict(state["scaler"])
         shuffle.set_state(state["shuffle_rng"])
         augment.set_state(state["augment_rng"])
         torch.set_rng_state(state["torch_rng"])
+        if device.type == "cuda" and "cuda_rng" in state:
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
         history, step, start_epoch = state["history"], state["step"], state["epoch"]
     model = raw
     if world_size > 1:
@@ -309,12 +313,14 @@ def save_checkpoint(
         augment_rng=augment.get_state(),
         torch_rng=torch.get_rng_state(),
     )
+    if shuffle.device.type == "cuda":  # dropout's random numbers on the GPU
+        state["cuda_rng"] = torch.cuda.get_rng_state(shuffle.device)
     torch.save(state, Path(path))
 
 
 def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[GoogLeNet, TrainConfig]:
     """The trained model and its config from a checkpoint written by `fit` (loaded with weights_only=True)."""
-    state = torch.load(path, map_location=device, weights_only=True)
+    state = torch.load(path, map_location="cpu", weights_only=True)
     config = TrainConfig(**{**state["config"], "track_grads": tuple(state["config"]["track_grads"])})
     num_classes = state["model"]["fc.weight"].shape[0]
     model = build_model(config, num_classes)

@@ -16,7 +16,7 @@ from gooknet_helpers.training import load_model
 def test_cli_short_cpu_run_writes_metrics_and_checkpoint(tmp_path):
     args = ["--synthetic", "--width", "0.125", "--epochs", "2", "--batch-size", "50", "--max-steps", "6", "--aux"]
     command = [sys.executable, "-m", "gooknet_helpers.train", "--device", "cpu", "--no-progress", "--out", tmp_path]
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
     result = subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     assert "SYNTHETIC" in result.stdout and "test accuracy" in result.stdout

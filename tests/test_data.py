@@ -156,3 +156,9 @@ def test_real_subset_loads_every_image():
     assert data.classes == CIFAR10_CLASSES and not data.synthetic
     assert data.train_images.shape[1:] == (3, 32, 32) and data.train_images.dtype == torch.uint8
     assert len(data.train_labels) >= 5000 and len(data.test_labels) >= 1000
+
+
+def test_subset_keeps_every_class():
+    data = synthetic_data(train_per_class=10, test_per_class=10).subset(train=20, test=30)
+    assert len(data.train_labels) == 20 and len(data.test_labels) == 30
+    assert torch.bincount(data.train_labels).tolist() == [2] * 10 and data.synthetic

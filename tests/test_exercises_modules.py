@@ -6,11 +6,11 @@ from gooknet_helpers import exercises
 from gooknet_helpers.costs import conv_macs, conv_params
 
 EXERCISES = {
-    "nb01_params_3x3": conv_params(192, 128, 3),
+    "nb01_params_3x3_3b": conv_params(256, 192, 3),
     "nb01_macs_5x5_3b": conv_macs(256, 96, 5, 28),
-    "nb01_channels_3b": 832,
+    "nb01_channels_tenth": 4_944 + 384 + 384 + 128,
     "nb02_params_4e_5x5": conv_params(528, 32, 1) + conv_params(32, 128, 5),
-    "nb02_saving_5x5": 120_422_400 / 12_443_648,
+    "nb02_saving_5x5_5b": (5 * 5 * 832 * 128) / (832 * 48 + 5 * 5 * 48 * 128),
     "nb02_break_even": 154,
 }
 
@@ -41,5 +41,5 @@ def test_checker_keeps_the_answer_until_asked(name, capsys):
 
 
 def test_ratio_accepts_two_decimals():
-    assert exercises.nb02_saving_5x5.check(9.68)
-    assert not exercises.nb02_saving_5x5.check(9.5)
+    assert exercises.nb02_saving_5x5_5b.check(13.76)
+    assert not exercises.nb02_saving_5x5_5b.check(13.5)
