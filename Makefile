@@ -22,7 +22,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 lint: $(STAMP)
-	$(BIN)/ruff check gooknet_helpers tests notebooks
+	$(BIN)/ruff check gooknet_helpers tests notebooks tools benchmarks
 
 test: lint
 	$(BIN)/python -m pytest

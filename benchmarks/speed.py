@@ -34,6 +34,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, help="batch for the comparison (default 256, CPU 16)")
     p.add_argument("--cifar-batch-size", type=int, help="batch for the recipe (default 512, CPU 32)")
     p.add_argument("--steps", type=int, default=20, help="timed steps per model (after warm-up steps)")
+    p.add_argument("--repeats", type=int, default=3, help="alternating measurements of ours and torchvision's")
     p.add_argument("--aux", action="store_true", help="include the auxiliary heads in both models")
     p.add_argument("--amp", default="auto", choices=("auto", "bf16", "fp16", "none"))
     p.add_argument("--compile", action="store_true", help="torch.compile every model first")
@@ -42,6 +43,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=TrainConfig().epochs, help="epochs for --tta")
     p.add_argument("--width", type=float, default=TrainConfig().width, help="recipe model width")
     p.add_argument("--max-steps", type=int, help="cap --tta training steps (quick checks)")
+    p.add_argument("--data", help="data folder for --tta (default: GOOKNET_DATA_DIR, else download CIFAR-10)")
     p.add_argument("--synthetic", action="store_true", help="--tta on SYNTHETIC images (a quick check only)")
     p.add_argument("--json", help="also write the results to this file")
     return p.parse_args()
@@ -92,11 +94,16 @@ def main() -> None:
     tv = torchvision.models.googlenet(weights=None, aux_logits=args.aux, init_weights=True, num_classes=1000)
     ours = GoogLeNet(1000, aux_logits=args.aux, **TORCHVISION)
     recipe = TrainConfig(width=args.width, aux_logits=args.aux)
-    rows = [
-        speed_row("torchvision.models.googlenet", tv, size, batch, args, device),
-        speed_row("ours (torchvision preset)", ours, size, batch, args, device),
-        speed_row(f"ours (CIFAR recipe, width {args.width:g})", build_model(recipe), 32, cifar_batch, args, device),
-    ]
+    best: dict[str, dict] = {}
+    for _ in range(args.repeats):  # alternate the pair and keep each one's best run: fairer on a busy machine
+        for name, model in (("torchvision.models.googlenet", tv), ("ours (torchvision preset)", ours)):
+            row = speed_row(name, model, size, batch, args, device)
+            if name not in best or row["images_per_s"] > best[name]["images_per_s"]:
+                best[name] = row
+    recipe_row = speed_row(
+        f"ours (CIFAR recipe, width {args.width:g})", build_model(recipe), 32, cifar_batch, args, device
+    )
+    rows = [*best.values(), recipe_row]
     print(f"| {'model':<36} | input | batch | GMACs/img | images/s | TFLOP/s | peak GPU GB |")
     print(f"|{'-' * 38}|-------|-------|-----------|----------|---------|-------------|")
     for r in rows:
@@ -115,7 +122,7 @@ def main() -> None:
     results = dict(device=describe_device(device), precision=str(dtype), rows=rows, ratio=ratio, data_speed=pipeline)
 
     if args.tta:
-        data = synthetic_data().to(device) if args.synthetic else load_data(device=device)
+        data = synthetic_data().to(device) if args.synthetic else load_data(args.data, device)
         config = TrainConfig(
             epochs=args.epochs,
             batch_size=cifar_batch,

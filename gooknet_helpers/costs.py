@@ -277,8 +277,8 @@ def format_pairs(pairs: list[tuple[ModuleCost, ModuleCost]]) -> str:
     for naive, reduced in pairs:
         lines.append(
             f"{naive.name:<6} {f'{naive.in_channels}x{naive.size}x{naive.size}':>10} | "
-            f"{naive.out_channels:>9} {naive.cost.params:>11,} {naive.cost.macs:>14,} | "
-            f"{reduced.out_channels:>11} {reduced.cost.params:>9,} {reduced.cost.macs:>12,} | "
+            f"{naive.out_channels:>9,} {naive.cost.params:>11,} {naive.cost.macs:>14,} | "
+            f"{reduced.out_channels:>11,} {reduced.cost.params:>9,} {reduced.cost.macs:>12,} | "
             f"{naive.cost.params / reduced.cost.params:>8.2f} {naive.cost.macs / reduced.cost.macs:>6.2f}"
         )
     naive_params, naive_macs = (sum(n.cost[i] for n, _ in pairs) for i in (0, 1))

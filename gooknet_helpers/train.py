@@ -1,7 +1,7 @@
 """Train GoogLeNet on CIFAR-10 from the command line; writes metrics.json and a checkpoint.
 
     python -m gooknet_helpers.train --out runs/full                        # the default recipe, one GPU
-    python -m gooknet_helpers.train --data path/to/imagefolder --width 0.25 --epochs 4 --batch-size 128 --lr 0.2
+    python -m gooknet_helpers.train --data path/to/imagefolder --width 0.125 --epochs 5 --batch-size 64 --lr 0.2
     torchrun --nproc_per_node=4 -m gooknet_helpers.train --batch-size 128  # 4 GPUs x 128 = the same global batch
 
 Under torchrun every process holds the whole training set on its GPU and trains on its shard of each epoch;

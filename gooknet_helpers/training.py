@@ -12,6 +12,7 @@ import functools
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -77,8 +78,9 @@ def matched_width(macs: int, block: str = "naive", iterations: int = 12) -> floa
 def amp_dtype(device: torch.device, amp: str = "auto") -> torch.dtype | None:
     """The autocast dtype: bf16 on GPUs that have it (compute capability >= 8), fp16 on older CUDA GPUs.
 
-    "auto" keeps float32 on the CPU (bf16 autocast ran about 20x slower than float32 on the 2-core AVX2 CPU
-    this was written on; CPUs with AMX differ) and on Apple's MPS (its autocast is young).
+    "auto" keeps float32 on the CPU (a channels_last training step with bf16 autocast ran about 20x slower than
+    float32 on the 2-core AVX2 CPU this was written on; CPUs with AMX differ) and on Apple's MPS (its autocast is
+    young).
     """
     if amp == "none":
         return None
@@ -126,15 +128,13 @@ def _world() -> tuple[int, int]:
 
 
 @torch.no_grad()
-def predict(model: nn.Module, data: ImageData, config: TrainConfig, train: bool = False) -> torch.Tensor:
-    """Logits (float32) for the test images (or the un-augmented training images), in eval mode."""
-    images = data.train_images if train else data.test_images
-    labels = data.train_labels if train else data.test_labels
+def predict(model: nn.Module, data: ImageData, config: TrainConfig) -> torch.Tensor:
+    """Logits (float32) for the test images, in eval mode (so without the aux heads)."""
     dtype = amp_dtype(data.device, config.amp)
     was_training = model.training
     model.eval()
     out = []
-    for x, _ in batches(images, labels, config.eval_batch_size):
+    for x, _ in batches(data.test_images, data.test_labels, config.eval_batch_size):
         with torch.autocast(data.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             out.append(model(x).float())
     model.train(was_training)
@@ -167,7 +167,7 @@ def fit(
     *,
     checkpoint: str | Path | None = None,
     resume: bool = False,
-    on_epoch=None,
+    on_epoch: Callable[[dict], None] | None = None,
     progress: bool = True,
 ) -> dict:
     """Train `model` on `data` (already on its device) as `config` says; returns the history.
@@ -212,8 +212,8 @@ def fit(
     bar = tqdm(total=total, initial=step, desc="training", unit="step", disable=not progress or rank != 0)
     for epoch in range(start_epoch, math.ceil(total / spe)):
         model.train()
-        sums = torch.zeros(3, device=device)  # loss x images, correct, images
-        norms, data_s = [], 0.0
+        sums = torch.zeros(2, device=device)  # loss x images, correct predictions (summed on the device, no sync)
+        norms, data_s, seen = [], 0.0, 0
         synchronize(device)
         t0 = time.perf_counter()
         loader = batches(
@@ -252,14 +252,16 @@ def fit(
             scaler.update()
             logits = out.logits if isinstance(out, GoogLeNetOutputs) else out
             correct = (logits.argmax(1) == y).sum()
-            sums += torch.stack([loss.detach().float() * len(y), correct.float(), sums.new_tensor(len(y))])
+            sums += torch.stack([loss.detach().float() * len(y), correct.float()])
+            seen += len(y)
             step += 1
             bar.update()
         synchronize(device)
         epoch_s = time.perf_counter() - t0
         if world_size > 1:
             dist.all_reduce(sums)
-        train_loss, correct, seen = sums.tolist()
+            seen *= world_size
+        train_loss, correct = sums.tolist()
         test_loss, test_acc = evaluate(raw, data, config)
         for key, value in dict(
             epoch=epoch + 1,

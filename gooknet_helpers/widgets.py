@@ -8,8 +8,11 @@ not render (nbval, plain Python), `show_module_costs` called directly prints the
 
 from __future__ import annotations
 
+import io
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+from IPython.display import Image, display
 
 from .costs import ModuleCost, measure_module
 from .network import TABLE1
@@ -69,8 +72,16 @@ def show_module_costs(
     pair = _pair(in_channels, size, (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj))
     print(_report(*pair))
     if plot:
-        naive_vs_reduced_bars([pair])
-        plt.show()
+        display(Image(_png(naive_vs_reduced_bars([pair]))))
+
+
+def _png(fig: plt.Figure) -> bytes:
+    """The figure as PNG bytes, closed at once: the explorer's callbacks may run on a kernel thread of their own,
+    and a figure left open there can be flushed half drawn by the inline backend on the main thread."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
 
 
 def explorer() -> widgets.VBox:

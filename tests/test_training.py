@@ -23,6 +23,15 @@ from gooknet_helpers.training import (
 TINY = dict(width=0.125, batch_size=50, lr=0.2, track_grads=("conv1",))
 
 
+@pytest.fixture
+def one_thread():
+    """Tiny models run as fast on one thread, and a busy shared CPU slows two OpenMP threads down badly."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def test_one_cycle_rises_to_one_then_falls_and_never_stops():
     total = 100
     factors = [one_cycle(s, total, warmup=0.2) for s in range(total)]
@@ -56,17 +65,17 @@ def test_build_model_is_seeded_and_uses_the_small_stem():
     assert a.conv1.conv.kernel_size == (3, 3) and a.conv1.conv.stride == (1, 1)
 
 
-def test_loss_falls_on_synthetic_data_and_history_is_complete():
-    data = synthetic_data()
-    config = TrainConfig(epochs=2, **TINY)
+def test_loss_falls_on_synthetic_data_and_history_is_complete(one_thread):
+    data = synthetic_data(train_per_class=30, test_per_class=5)
+    config = TrainConfig(epochs=3, **{**TINY, "batch_size": 30})
     history = fit(build_model(config), data, config, progress=False)
-    assert history["train_loss"][-1] < history["train_loss"][0]
-    assert history["epoch"] == [1, 2] and history["step"] == [20, 40]
-    assert len(history["grad_norm"]["conv1"]) == 40 and min(history["grad_norm"]["conv1"]) > 0
+    assert history["train_loss"][-1] < 0.8 * history["train_loss"][0]
+    assert history["epoch"] == [1, 2, 3] and history["step"] == [10, 20, 30]
+    assert len(history["grad_norm"]["conv1"]) == 30 and min(history["grad_norm"]["conv1"]) > 0
     assert all(t > 0 for t in history["images_per_s"]) and history["data_s"][0] < history["epoch_s"][0]
 
 
-def test_checkpoint_resume_reproduces_an_uninterrupted_run(tmp_path):
+def test_checkpoint_resume_reproduces_an_uninterrupted_run(tmp_path, one_thread):
     data = synthetic_data(train_per_class=10, test_per_class=2)
     config = TrainConfig(epochs=2, aux_logits=True, **TINY)
     straight = build_model(config)
@@ -88,7 +97,7 @@ def test_checkpoint_resume_reproduces_an_uninterrupted_run(tmp_path):
     assert torch.allclose(predict(loaded, data, config), predict(resumed.eval(), data, config), atol=1e-5)
 
 
-def test_summary_and_step_speed():
+def test_summary_and_step_speed(one_thread):
     data = synthetic_data(train_per_class=10, test_per_class=2)
     config = TrainConfig(epochs=1, **TINY)
     model = build_model(config)
@@ -98,15 +107,16 @@ def test_summary_and_step_speed():
     assert speed > 0 and peak is None
 
 
-# The smoke learning assertion: about 2 minutes on a 2-core CPU, on the real CIFAR-10 subset.
-SMOKE = TrainConfig(epochs=4, batch_size=128, lr=0.2, width=0.25, label_smoothing=0.0, warmup=0.25, track_grads=())
+# The smoke learning assertion on the real CIFAR-10 subset: 5 epochs over its 5,000 training images, about 1.5
+# minutes on one CPU thread (an eighth-width network learns faster per second here than a wider one).
+SMOKE = TrainConfig(epochs=5, batch_size=64, lr=0.2, width=0.125, label_smoothing=0.0, warmup=0.25, track_grads=())
 
 
 @pytest.mark.skipif(
     not os.environ.get("GOOKNET_DATA_DIR") and os.environ.get("CI", "").lower() != "true",
     reason="set GOOKNET_DATA_DIR to the CIFAR-10 subset (ImageFolder) to run the real-data learning check",
 )
-def test_real_cifar10_subset_learns_above_35_percent():
+def test_real_cifar10_subset_learns_above_35_percent(one_thread):
     data = load_data()  # under CI=true without GOOKNET_DATA_DIR this raises: the check never turns synthetic
     assert not data.synthetic
     start = time.perf_counter()

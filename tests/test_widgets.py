@@ -5,7 +5,8 @@ import matplotlib.pyplot as plt
 import pytest
 
 from gooknet_helpers import TABLE1, Inception, NaiveInception
-from gooknet_helpers.costs import measure
+from gooknet_helpers.costs import measure, measure_module
+from gooknet_helpers.plots import naive_vs_reduced_bars
 from gooknet_helpers.widgets import SLIDERS, explorer, module_costs, show_module_costs
 
 
@@ -43,10 +44,17 @@ def test_show_module_costs_prints_module_costs(capsys):
     assert capsys.readouterr().out == module_costs(ch5x5=33) + "\n"
 
 
-def test_show_module_costs_draws_two_panels_of_two_bars(capsys):
+def test_show_module_costs_shows_the_chart_as_a_closed_png(monkeypatch, capsys):
     plt.close("all")
+    shown = []
+    monkeypatch.setattr("gooknet_helpers.widgets.display", shown.append)
     show_module_costs()
-    fig = plt.gcf()
+    assert len(shown) == 1 and shown[0].data.startswith(b"\x89PNG")
+    assert plt.get_fignums() == []  # closed, so the inline backend cannot flush it half drawn
+
+
+def test_the_chart_has_two_panels_of_two_bars():
+    fig = naive_vs_reduced_bars([tuple(measure_module(k, 192, 28, TABLE1["3a"]) for k in ("naive", "inception"))])
     assert [len(ax.patches) for ax in fig.axes] == [2, 2]
     plt.close(fig)
 
