@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.figure import Figure
 
 from .costs import Cost, ModuleCost
 
@@ -49,11 +50,16 @@ def naive_vs_reduced_bars(
     pairs: list[tuple[ModuleCost, ModuleCost]],
     quantities: tuple[str, ...] = ("params", "macs"),
     labels: tuple[str, str] = ("naive (Figure 2a)", "with 1x1 reductions (Figure 2b)"),
-) -> plt.Figure:
-    """Grouped bars, naive beside reduced, one group per pair of ModuleCost and one panel per quantity."""
+    pyplot: bool = True,
+) -> Figure:
+    """Grouped bars, naive beside reduced, one group per pair of ModuleCost and one panel per quantity.
+
+    With pyplot=False the figure is a plain `Figure` that pyplot never sees (safe to draw off the main thread).
+    """
     panel_width = 2.2 + 0.55 * len(pairs)
-    fig, axes = plt.subplots(1, len(quantities), figsize=(panel_width * len(quantities), 2.4 + 0.1 * len(pairs)))
-    axes = [axes] if len(quantities) == 1 else list(axes)
+    size = (panel_width * len(quantities), 2.4 + 0.1 * len(pairs))
+    fig = plt.figure(figsize=size) if pyplot else Figure(figsize=size)
+    axes = fig.subplots(1, len(quantities), squeeze=False)[0]
     names = [naive.name for naive, _ in pairs]
     for ax, quantity in zip(axes, quantities, strict=True):
         value, ylabel, fmt = QUANTITIES[quantity]

@@ -9,9 +9,9 @@ not render (nbval, plain Python), `show_module_costs` called directly prints the
 from __future__ import annotations
 
 import io
+import threading
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 from IPython.display import Image, display
 
 from .costs import ModuleCost, measure_module
@@ -72,15 +72,21 @@ def show_module_costs(
     pair = _pair(in_channels, size, (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj))
     print(_report(*pair))
     if plot:
-        display(Image(_png(naive_vs_reduced_bars([pair]))))
+        display(Image(_chart_png(pair)))
 
 
-def _png(fig: plt.Figure) -> bytes:
-    """The figure as PNG bytes, closed at once: the explorer's callbacks may run on a kernel thread of their own,
-    and a figure left open there can be flushed half drawn by the inline backend on the main thread."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+_DRAWING = threading.Lock()
+
+
+def _chart_png(pair: tuple[ModuleCost, ModuleCost]) -> bytes:
+    """The naive-versus-reduced chart as PNG bytes.
+
+    The explorer's callbacks can run on a kernel thread of their own (ipykernel 7) while another draws, and
+    matplotlib is not thread-safe: so the chart is a plain Figure that pyplot never sees, drawn under a lock.
+    """
+    with _DRAWING:
+        buffer = io.BytesIO()
+        naive_vs_reduced_bars([pair], pyplot=False).savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     return buffer.getvalue()
 
 
