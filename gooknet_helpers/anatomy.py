@@ -17,37 +17,47 @@ from torch import nn
 
 from .blocks import BasicConv2d, Inception, NaiveInception
 from .network import TORCHVISION, GoogLeNet
+from .runtime import module_device
 
 
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
+class LayerShapes(NamedTuple):
+    """A top-level layer with the shapes (without batch) of its input and output."""
+
+    name: str
+    input: tuple[int, ...]
+    output: tuple[int, ...]
 
 
-def forward_order(model: GoogLeNet, size: int = 224) -> list[tuple[str, tuple[int, ...]]]:
-    """(name, output shape without batch) of every top-level layer, in the order forward() calls them.
+def trace_shapes(model: GoogLeNet, size: int = 224) -> list[LayerShapes]:
+    """Every top-level layer with its input and output shape, in the order forward() calls them.
 
     Recorded with forward hooks on one zero image in eval mode (so the aux heads are skipped);
     layers that are switched off (nn.Identity, e.g. LRN in torchvision's variant) are left out.
     """
-    shapes: list[tuple[str, tuple[int, ...]]] = []
+    layers: list[LayerShapes] = []
     hooks = []
     for name, module in model.named_children():
         if module is None or isinstance(module, nn.Identity):
             continue
 
         def record(module: nn.Module, args: tuple, out: torch.Tensor, name: str = name) -> None:
-            shapes.append((name, tuple(out.shape[1:])))
+            layers.append(LayerShapes(name, tuple(args[0].shape[1:]), tuple(out.shape[1:])))
 
         hooks.append(module.register_forward_hook(record))
     was_training = model.training
     try:
         with torch.no_grad():
-            model.eval()(torch.zeros(1, model.in_channels, size, size, device=_device(model)))
+            model.eval()(torch.zeros(1, model.in_channels, size, size, device=module_device(model)))
     finally:
         model.train(was_training)
         for hook in hooks:
             hook.remove()
-    return shapes
+    return layers
+
+
+def forward_order(model: GoogLeNet, size: int = 224) -> list[tuple[str, tuple[int, ...]]]:
+    """(name, output shape without batch) of every top-level layer, in the order forward() calls them."""
+    return [(layer.name, layer.output) for layer in trace_shapes(model, size)]
 
 
 def format_shapes(shapes: list[tuple[str, tuple[int, ...]]]) -> str:
@@ -279,7 +289,7 @@ def sample_photo() -> Image.Image | None:
 @torch.no_grad()
 def top_k(model: nn.Module, weights: object, image: Image.Image, k: int = 5) -> list[tuple[str, float]]:
     """The k most likely ImageNet labels and their probabilities, preprocessing `image` as `weights` prescribe."""
-    batch = weights.transforms()(image).unsqueeze(0).to(_device(model))
+    batch = weights.transforms()(image).unsqueeze(0).to(module_device(model))
     probs = model.eval()(batch).softmax(dim=1)[0]
     values, indices = probs.topk(k)
     return [(weights.meta["categories"][i], p) for i, p in zip(indices.tolist(), values.tolist(), strict=True)]

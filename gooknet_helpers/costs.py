@@ -20,8 +20,10 @@ from torch import nn
 from torchinfo import summary as torchinfo_summary
 from torchinfo.model_statistics import ModelStatistics
 
+from .anatomy import trace_shapes
 from .blocks import Inception, NaiveInception
 from .network import STEM_CHANNELS, TABLE1
+from .runtime import module_device
 
 COLUMNS = ("kernel_size", "output_size", "num_params", "mult_adds")
 
@@ -33,11 +35,6 @@ class Cost(NamedTuple):
     macs: int
 
 
-def _device(module: nn.Module) -> torch.device:
-    param = next(module.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
-
-
 def summary(module: nn.Module, input_size: tuple[int, ...], depth: int = 3, **kwargs) -> ModelStatistics:
     """torchinfo's summary of `module` for one image of `input_size` (C, H, W), without printing.
 
@@ -47,7 +44,7 @@ def summary(module: nn.Module, input_size: tuple[int, ...], depth: int = 3, **kw
     kwargs.setdefault("col_names", COLUMNS)
     kwargs.setdefault("row_settings", ("var_names",))
     return torchinfo_summary(
-        module, input_size=(1, *input_size), depth=depth, device=_device(module), verbose=0, **kwargs
+        module, input_size=(1, *input_size), depth=depth, device=module_device(module), verbose=0, **kwargs
     )
 
 
@@ -140,31 +137,10 @@ def agrees(ours: float, printed: float, tolerance: float = 0.02) -> bool:
     return abs(ours - printed) <= max(half_unit, tolerance * printed)
 
 
-def _row_inputs(model: nn.Module, size: int) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
-    """Input and output shapes (without batch) of the Table 1 modules, recorded with forward hooks."""
-    names = ["conv1", "conv2", "conv3", *(n for n in PAPER_TABLE1 if n.startswith("inception")), "fc"]
-    inputs, outputs = {}, {}
-    hooks = []
-    for name in names:
-
-        def record(module: nn.Module, args: tuple, out: torch.Tensor, name: str = name) -> None:
-            inputs[name], outputs[name] = tuple(args[0].shape[1:]), tuple(out.shape[1:])
-
-        hooks.append(getattr(model, name).register_forward_hook(record))
-    was_training = model.training
-    try:
-        with torch.no_grad():
-            model.eval()(torch.zeros(1, model.in_channels, size, size, device=_device(model)))
-    finally:
-        model.train(was_training)
-        for hook in hooks:
-            hook.remove()
-    return inputs, outputs
-
-
 def table1(model: nn.Module, size: int = 224) -> list[Table1Row]:
     """Table 1 recomputed from `model` (a GoogLeNet) at `size` x `size`, beside the paper's values."""
-    inputs, outputs = _row_inputs(model, size)
+    layers = trace_shapes(model, size)
+    inputs, outputs = {x.name: x.input for x in layers}, {x.name: x.output for x in layers}
     rows = []
     for name, (paper_k, paper_m) in PAPER_TABLE1.items():
         if name == "conv2+conv3":

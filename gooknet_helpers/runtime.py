@@ -31,6 +31,12 @@ def pick_device(preferred: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+def module_device(module: torch.nn.Module) -> torch.device:
+    """The device of a module's parameters (the CPU for a module without any)."""
+    param = next(module.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
 def seed_everything(seed: int = 0) -> None:
     """Seed Python, NumPy and PyTorch (all devices) for reproducible runs."""
     random.seed(seed)
