@@ -11,7 +11,9 @@ from .network import (
     from_torchvision,
     googlenet_loss,
 )
+from .reference import reference_model
 from .runtime import pick_device, runtime_report, seed_everything, smoke
+from .source import show_code
 
 __all__ = [
     "CIFAR",
@@ -27,7 +29,9 @@ __all__ = [
     "from_torchvision",
     "googlenet_loss",
     "pick_device",
+    "reference_model",
     "runtime_report",
     "seed_everything",
+    "show_code",
     "smoke",
 ]

@@ -18,6 +18,7 @@ from torch import nn
 from .blocks import BasicConv2d, Inception, NaiveInception
 from .network import TORCHVISION, GoogLeNet
 from .runtime import module_device
+from .table1 import AUX
 
 
 class LayerShapes(NamedTuple):
@@ -179,7 +180,8 @@ def pool_windows(size: int, pool: str) -> list[tuple[int, int]]:
     "paper": 5x5 average pool with stride 3; "adaptive": torchvision's AdaptiveAvgPool2d((4, 4)).
     """
     if pool == "paper":
-        return [(3 * i, 3 * i + 5) for i in range((size - 5) // 3 + 1)]
+        k, s = AUX.pool_kernel, AUX.pool_stride
+        return [(s * i, s * i + k) for i in range((size - k) // s + 1)]
     return [(i * size // 4, -(-(i + 1) * size // 4)) for i in range(4)]
 
 
@@ -200,7 +202,7 @@ class GradNorm(NamedTuple):
 
 
 def gradient_norms(
-    model: GoogLeNet, images: torch.Tensor, labels: torch.Tensor, aux_weight: float = 0.3
+    model: GoogLeNet, images: torch.Tensor, labels: torch.Tensor, aux_weight: float = AUX.loss_weight
 ) -> list[GradNorm]:
     """One forward pass in training mode, then the gradient of each stage two ways.
 

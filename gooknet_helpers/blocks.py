@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .table1 import AUX
+
 
 def check_channels(**channels: int | None) -> None:
     """Raise a clear ValueError if any given channel count is not a positive int."""
@@ -97,6 +99,24 @@ class NaiveInception(nn.Module):
         return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], dim=1)
 
 
+def naive_with_pool_proj(
+    in_channels: int,
+    ch1x1: int,
+    ch3x3red: int,
+    ch3x3: int,
+    ch5x5red: int,
+    ch5x5: int,
+    pool_proj: int,
+    batch_norm: bool = False,
+) -> NaiveInception:
+    """A Table 1 row built naive with a pool projection: Figure 2(a) plus a 1x1 after the max pool.
+
+    Same arguments as `Inception` and the same output channels, but no 1x1 reductions (ch3x3red and
+    ch5x5red are unused), so `GoogLeNet(block="naive")` can put it wherever Table 1 has a module.
+    """
+    return NaiveInception(in_channels, ch1x1, ch3x3, ch5x5, pool_proj, batch_norm=batch_norm)
+
+
 class Inception(nn.Module):
     """Figure 2(b): the Inception module with 1x1 dimension reductions.
 
@@ -157,8 +177,9 @@ class InceptionAux(nn.Module):
 
     5x5 average pool with stride 3 (14x14 -> 4x4 after 4a and 4d), 1x1 convolution
     to 128 channels + ReLU, fully connected 1024 + ReLU, dropout 0.7, linear to
-    classes. `pool="adaptive"` pools to 4x4 whatever the input size, as torchvision
-    does (its windows differ from 5x5/3 even at 14x14).
+    classes (the constants live in `table1.AUX`). `pool="adaptive"` pools to 4x4 whatever the input size, as torchvision
+    does (its windows differ from 5x5/3 even at 14x14). `conv_channels` and `fc_features`
+    default to the paper's 128 and 1024; a narrower GoogLeNet scales them with its width.
     """
 
     def __init__(
@@ -167,19 +188,26 @@ class InceptionAux(nn.Module):
         num_classes: int,
         batch_norm: bool = False,
         pool: str = "paper",
-        dropout: float = 0.7,
+        dropout: float = AUX.dropout,
+        conv_channels: int = AUX.conv_channels,
+        fc_features: int = AUX.fc_features,
     ) -> None:
         super().__init__()
-        check_channels(in_channels=in_channels, num_classes=num_classes)
+        check_channels(
+            in_channels=in_channels, num_classes=num_classes, conv_channels=conv_channels, fc_features=fc_features
+        )
         if pool not in ("paper", "adaptive"):
             raise ValueError(f"pool must be 'paper' (5x5 stride 3) or 'adaptive' (torchvision), got {pool!r}")
         self.in_channels = in_channels
-        self.pool = nn.AvgPool2d(5, stride=3) if pool == "paper" else nn.AdaptiveAvgPool2d((4, 4))
-        self.conv = BasicConv2d(in_channels, 128, 1, batch_norm=batch_norm)
-        self.fc1 = nn.Linear(128 * 4 * 4, 1024)
+        if pool == "paper":
+            self.pool = nn.AvgPool2d(AUX.pool_kernel, stride=AUX.pool_stride)  # 5x5/3: 14x14 -> 4x4
+        else:
+            self.pool = nn.AdaptiveAvgPool2d((4, 4))  # torchvision: 4x4 whatever the input size
+        self.conv = BasicConv2d(in_channels, conv_channels, 1, batch_norm=batch_norm)
+        self.fc1 = nn.Linear(conv_channels * 4 * 4, fc_features)
         self.relu = nn.ReLU(inplace=True)
         self.dropout = nn.Dropout(dropout)
-        self.fc2 = nn.Linear(1024, num_classes)
+        self.fc2 = nn.Linear(fc_features, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_channels, type(self).__name__)

@@ -8,6 +8,18 @@ Counting rules worth knowing (torchinfo 1.8):
 - pooling, ReLU, LRN and concatenation count as 0 MACs.
 The paper's Table 1 counts weights only (no biases) and multiply-adds of convolutions and
 the linear layer only; it prints parameters in K = 1024 and operations in M = 10^6.
+
+A Table 1 row can be built three ways (`KINDS`); each name means one network, in every notebook:
+- "naive": Figure 2(a) as drawn, the max pool passing all its input channels through;
+- "naive-proj": naive with pool projection, Figure 2(a) plus a 1x1 after the pool, so it has
+  Table 1's output widths; these are the modules of `GoogLeNet(block="naive")`;
+- "inception": Figure 2(b), the module GoogLeNet uses.
+and measured in two settings:
+- in place (`module_in_place`, `table1_pairs`): fed what the real GoogLeNet feeds that row
+  (3b gets 256x28x28). "Naive 3b" means this: `module_in_place("naive", "3b")`.
+- stacked (`stack_table1`): each module fed the previous one's output. `stack_table1("naive")`
+  is "the naive stack" of notebook 01, where the pass-through pools pile up channels
+  (its 3b gets 416 channels, not 256).
 """
 
 from __future__ import annotations
@@ -21,9 +33,9 @@ from torchinfo import summary as torchinfo_summary
 from torchinfo.model_statistics import ModelStatistics
 
 from .anatomy import trace_shapes
-from .blocks import Inception, NaiveInception
-from .network import STEM_CHANNELS, TABLE1
+from .blocks import Inception, NaiveInception, naive_with_pool_proj
 from .runtime import module_device
+from .table1 import PAPER_TABLE1, PRINTED, TABLE1, input_channels
 
 COLUMNS = ("kernel_size", "output_size", "num_params", "mult_adds")
 
@@ -84,23 +96,6 @@ def branch_costs(block: nn.Module, input_size: tuple[int, ...]) -> dict[str, Cos
     return {name: measure(getattr(block, name), input_size) for name in ("branch1", "branch2", "branch3", "branch4")}
 
 
-# Table 1 as printed in the paper: params in K (= 1024), ops (multiply-adds) in M (= 10^6).
-PAPER_TABLE1: dict[str, tuple[float, float]] = {
-    "conv1": (2.7, 34),
-    "conv2+conv3": (112, 360),
-    "inception3a": (159, 128),
-    "inception3b": (380, 304),
-    "inception4a": (364, 73),
-    "inception4b": (437, 88),
-    "inception4c": (463, 100),
-    "inception4d": (580, 119),
-    "inception4e": (840, 170),
-    "inception5a": (1072, 54),
-    "inception5b": (1388, 71),
-    "fc": (1000, 1),
-}
-
-
 class Table1Row(NamedTuple):
     """One row of Table 1: the paper's printed values beside ours."""
 
@@ -143,10 +138,9 @@ def table1(model: nn.Module, size: int = 224) -> list[Table1Row]:
     inputs, outputs = {x.name: x.input for x in layers}, {x.name: x.output for x in layers}
     rows = []
     for name, (paper_k, paper_m) in PAPER_TABLE1.items():
-        if name == "conv2+conv3":
-            module, in_size, out_size = nn.Sequential(model.conv2, model.conv3), inputs["conv2"], outputs["conv3"]
-        else:
-            module, in_size, out_size = getattr(model, name), inputs[name], outputs[name]
+        layers = PRINTED[name].layers  # "conv2+conv3" is one row of two layers
+        module = nn.Sequential(*(getattr(model, layer) for layer in layers))
+        in_size, out_size = inputs[layers[0]], outputs[layers[-1]]
         full, weights = measure(module, in_size), weight_cost(module, in_size)
         rows.append(Table1Row(name, out_size, paper_k, weights.params, full.params, paper_m, weights.macs, full.macs))
     return rows
@@ -179,10 +173,13 @@ def format_table1(rows: list[Table1Row]) -> str:
     return "\n".join(lines)
 
 
-# ---- Naive versus reduced modules, each Table 1 configuration (notebooks 01-02) ----
+# ---- Naive versus reduced modules, each Table 1 configuration (notebooks 01, 02 and 04) ----
 
-# Side of the feature maps each stage works on for a 224x224 input (Table 1).
-STAGE_SIZES = {"3": 28, "4": 14, "5": 7}
+KINDS = {
+    "naive": "naive (Figure 2a, pass-through pool)",
+    "naive-proj": "naive with pool projection (GoogLeNet(block='naive'))",
+    "inception": "Inception (Figure 2b, 1x1 reductions)",
+}
 
 
 class ModuleCost(NamedTuple):
@@ -193,6 +190,7 @@ class ModuleCost(NamedTuple):
     size: int
     out_channels: int
     cost: Cost
+    kind: str = ""
 
     @property
     def output(self) -> str:
@@ -200,16 +198,19 @@ class ModuleCost(NamedTuple):
 
 
 def build_module(kind: str, in_channels: int, widths: tuple[int, ...]) -> nn.Module:
-    """A module with the six Table 1 widths: "naive" (Figure 2a, pass-through pool) or "inception" (Figure 2b).
+    """A module with the six Table 1 widths, built as `kind` (one of KINDS).
 
-    The naive module has no reductions, so it uses only #1x1, #3x3 and #5x5.
+    "naive" uses only #1x1, #3x3 and #5x5 (its pool passes the input through); "naive-proj" adds the pool
+    projection; "inception" uses all six.
     """
     ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj = widths
     if kind == "naive":
         return NaiveInception(in_channels, ch1x1, ch3x3, ch5x5)
+    if kind == "naive-proj":
+        return naive_with_pool_proj(in_channels, *widths)
     if kind == "inception":
-        return Inception(in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj)
-    raise ValueError(f"kind must be 'naive' or 'inception', got {kind!r}")
+        return Inception(in_channels, *widths)
+    raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}")
 
 
 def measure_module(kind: str, in_channels: int, size: int, widths: tuple[int, ...], name: str = "") -> ModuleCost:
@@ -219,28 +220,38 @@ def measure_module(kind: str, in_channels: int, size: int, widths: tuple[int, ..
     """
     with torch.device("meta"):
         module = build_module(kind, in_channels, widths)
-    return ModuleCost(name, in_channels, size, module.out_channels, measure(module, (in_channels, size, size)))
+    cost = measure(module, (in_channels, size, size))
+    return ModuleCost(name, in_channels, size, module.out_channels, cost, kind)
+
+
+def side(name: str) -> int:
+    """Side of the feature maps module `name` ("3a" ... "5b") works on for a 224x224 input (Table 1)."""
+    return PRINTED[f"inception{name}"].output[0]
+
+
+def module_in_place(kind: str, name: str) -> ModuleCost:
+    """Table 1 row `name` built as `kind` and fed what GoogLeNet feeds that module at 224x224 (3b: 256x28x28)."""
+    return measure_module(kind, input_channels(name), side(name), TABLE1[name], name)
 
 
 def stack_table1(kind: str) -> list[ModuleCost]:
-    """The nine Table 1 modules stacked as in the network at 224x224: each takes the previous one's output.
+    """The nine Table 1 modules built as `kind` and stacked at 224x224: each takes the previous one's output.
 
-    The max pools between stages halve the size and keep the channels, so with kind="naive"
-    every pass-through pool carries all channels into the next module.
+    The max pools between stages halve the size and keep the channels. With kind="naive" (the naive stack)
+    every pass-through pool carries all channels into the next module; "naive-proj" and "inception" keep
+    Table 1's widths, so their modules get the same inputs as in place.
     """
-    rows, channels = [], STEM_CHANNELS[1]
+    rows, channels = [], input_channels("3a")
     for name, widths in TABLE1.items():
-        row = measure_module(kind, channels, STAGE_SIZES[name[0]], widths, name)
+        row = measure_module(kind, channels, side(name), widths, name)
         rows.append(row)
         channels = row.out_channels
     return rows
 
 
 def table1_pairs() -> list[tuple[ModuleCost, ModuleCost]]:
-    """Each Table 1 configuration built naive and with reductions, both on the real network's input."""
-    return [
-        (measure_module("naive", r.in_channels, r.size, TABLE1[r.name], r.name), r) for r in stack_table1("inception")
-    ]
+    """Each Table 1 row in place, built naive (pass-through pool) and as Inception: the same input for both."""
+    return [(module_in_place("naive", name), module_in_place("inception", name)) for name in TABLE1]
 
 
 def format_pairs(pairs: list[tuple[ModuleCost, ModuleCost]]) -> str:

@@ -3,16 +3,20 @@
 Where the images come from, in order:
 1. a folder given as argument, else the environment variable `GOOKNET_DATA_DIR`: either ImageFolder layout
    (`train/<class>/*.jpg|png`, `test/<class>/*`) or a folder holding torchvision's `cifar-10-batches-py`;
-2. otherwise torchvision's CIFAR-10, downloaded once to `~/.cache/gooknet` (needs a network);
+2. otherwise torchvision's CIFAR-10, downloaded once to `~/.cache/gooknet` (needs a network; a download that
+   stalls for `DOWNLOAD_TIMEOUT_S` seconds fails, and a partial archive left by an interrupted download fails
+   torchvision's MD5 check and is fetched again);
 3. in smoke mode (GOOKNET_SMOKE=1) without a folder, a small synthetic dataset, labelled synthetic,
    except under CI=true, where missing data is an error so a real-data test never turns synthetic.
-Offline with no folder, `load_data` raises `DataUnavailableError` saying how to provide the images.
+Offline with no folder, `load_data` raises `DataUnavailableError`, whose message alone says how to provide the
+images (Jupyter shows it without a traceback).
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .runtime import smoke
+from .runtime import GooknetError, smoke
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 # Per-channel mean and standard deviation of the CIFAR-10 training images (pixel values in [0, 1]).
@@ -31,10 +35,12 @@ CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 IMAGE_SIZE = 32
 CACHE_DIR = Path("~/.cache/gooknet").expanduser()
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+FULL_CIFAR10 = (50_000, 10_000)  # train and test images of the whole dataset
+DOWNLOAD_TIMEOUT_S = 60  # a CIFAR-10 download that receives nothing for this long fails instead of hanging
 
 
-class DataUnavailableError(RuntimeError):
-    """No training images could be found or downloaded."""
+class DataUnavailableError(GooknetError):
+    """No training images could be found, downloaded or read; the message says what to do."""
 
 
 HOW_TO_PROVIDE = (
@@ -42,8 +48,22 @@ HOW_TO_PROVIDE = (
     "  1. connect to the internet: torchvision downloads CIFAR-10 (170 MB) once to {cache};\n"
     "  2. put the images in ImageFolder layout, train/<class>/*.jpg and test/<class>/*.jpg, and pass the folder\n"
     "     (load_data('path/to/folder') or --data path/to/folder) or set GOOKNET_DATA_DIR=path/to/folder;\n"
-    "  3. copy torchvision's cifar-10-batches-py folder into a folder and point GOOKNET_DATA_DIR at that folder."
+    "     for notebooks, set GOOKNET_DATA_DIR before starting Jupyter (a running kernel does not see it);\n"
+    "  3. copy torchvision's cifar-10-batches-py folder into a folder and point GOOKNET_DATA_DIR at that folder.\n"
+    "Or walk through the notebooks without CIFAR-10: start Jupyter with GOOKNET_SMOKE=1 (tiny training budgets on\n"
+    "small SYNTHETIC images, labelled as such in every printout)."
 )
+
+
+def display_path(path: str | Path) -> str:
+    """`path` for printouts and metrics without this machine's absolute paths: relative to the working directory
+    when inside it, `~/...` inside the home folder, else the folder's name."""
+    path = Path(path).expanduser().resolve()
+    if path.is_relative_to(Path.cwd()):
+        return str(path.relative_to(Path.cwd()))
+    if path.is_relative_to(Path.home()):
+        return str(Path("~") / path.relative_to(Path.home()))
+    return path.name
 
 
 @dataclass
@@ -56,7 +76,7 @@ class ImageData:
     test_labels: torch.Tensor
     classes: tuple[str, ...]
     source: str  # "CIFAR-10", "CIFAR-10 subset", "folder", "synthetic"
-    location: str  # where the images came from
+    location: str  # where the images came from (no absolute path: see `display_path`)
 
     @property
     def synthetic(self) -> bool:
@@ -117,12 +137,15 @@ def load_folder(root: str | Path) -> ImageData:
             + HOW_TO_PROVIDE.format(cache=CACHE_DIR)
         )
     data = _decode_folder(str(root.resolve()))
-    return ImageData(*(t.clone() for t in data[:4]), classes=data[4], source=data[5], location=str(root))
+    return ImageData(*(t.clone() for t in data[:4]), classes=data[4], source=data[5], location=display_path(root))
 
 
 @functools.lru_cache(maxsize=2)
 def _decode_folder(root: str) -> tuple:
-    """Decode every image of an ImageFolder tree once per process (6,000 CIFAR JPEGs take about a second)."""
+    """Decode every image of an ImageFolder tree once per process (6,000 CIFAR JPEGs take about a second).
+
+    The source is "CIFAR-10" for CIFAR-10's classes with all 50,000 / 10,000 images, "CIFAR-10 subset" for fewer.
+    """
     classes = tuple(sorted(p.name for p in (Path(root) / "train").iterdir() if p.is_dir()))
     if not classes:
         raise DataUnavailableError(f"{root}/train has no class folders.\n" + HOW_TO_PROVIDE.format(cache=CACHE_DIR))
@@ -136,33 +159,51 @@ def _decode_folder(root: str) -> tuple:
         if not images:
             raise DataUnavailableError(f"{root}/{split} holds no .jpg or .png images.")
         tensors += [torch.stack(images), torch.tensor(labels)]
-    source = "CIFAR-10 subset" if classes == CIFAR10_CLASSES else "folder"
+    counts = len(tensors[1]), len(tensors[3])
+    source = "folder"
+    if classes == CIFAR10_CLASSES:
+        source = "CIFAR-10" if counts == FULL_CIFAR10 else "CIFAR-10 subset"
     return (*tensors, classes, source)
 
 
 def _read_image(path: Path) -> torch.Tensor:
     """One image file as a (3, 32, 32) uint8 tensor (resized with antialiasing if it has another size)."""
-    with Image.open(path) as image:
-        image = image.convert("RGB")
-        if image.size != (IMAGE_SIZE, IMAGE_SIZE):
-            image = image.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
-        return torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)
+    try:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+            if image.size != (IMAGE_SIZE, IMAGE_SIZE):
+                image = image.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
+            return torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)
+    except (OSError, ValueError) as error:  # PIL's UnidentifiedImageError and truncated files are OSErrors
+        raise DataUnavailableError(
+            f"Cannot read the image {path} ({error}). Replace it with a good copy or delete it, then run again."
+        ) from None
 
 
 def load_torchvision_cifar10(root: str | Path, download: bool = True) -> ImageData:
-    """All 60,000 CIFAR-10 images through torchvision (downloaded to `root` once when `download`)."""
+    """All 60,000 CIFAR-10 images through torchvision (downloaded to `root` once when `download`).
+
+    The download fails after `DOWNLOAD_TIMEOUT_S` seconds without data (the socket default timeout is set for the
+    download and restored afterwards). torchvision checks the archive's MD5, so a partial one left by an interrupted
+    download is fetched again.
+    """
     from torchvision.datasets import CIFAR10
 
+    timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
     try:
         splits = [CIFAR10(str(root), train=train, download=download) for train in (True, False)]
-    except (OSError, RuntimeError) as error:  # no network (URLError is an OSError), or files missing
+    except (OSError, RuntimeError) as error:  # no network (URLError and timeouts are OSErrors), or files missing
+        where = display_path(root)
         raise DataUnavailableError(
-            f"CIFAR-10 is not in {root} and could not be downloaded ({error}).\n" + HOW_TO_PROVIDE.format(cache=root)
-        ) from error
+            f"CIFAR-10 is not in {where} and could not be downloaded ({error}).\n" + HOW_TO_PROVIDE.format(cache=where)
+        ) from None  # the network library's chain of errors adds nothing to this message
+    finally:
+        socket.setdefaulttimeout(timeout)
     tensors = []
     for split in splits:
         tensors += [torch.from_numpy(split.data).permute(0, 3, 1, 2).contiguous(), torch.tensor(split.targets)]
-    return ImageData(*tensors, classes=CIFAR10_CLASSES, source="CIFAR-10", location=str(root))
+    return ImageData(*tensors, classes=CIFAR10_CLASSES, source="CIFAR-10", location=display_path(root))
 
 
 def synthetic_data(train_per_class: int = 100, test_per_class: int = 20, seed: int = 0) -> ImageData:
@@ -204,10 +245,18 @@ def random_crop_flip(images: torch.Tensor, padding: int = 4, generator: torch.Ge
     return crop_flip(images, top, left, flip, padding)
 
 
+@functools.lru_cache(maxsize=8)
+def _mean_std(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """CIFAR-10's mean and std in pixel units, (1, 3, 1, 1), on `device`: copied there once, not for every batch
+    (a copy to a GPU makes the CPU wait for it)."""
+    mean = torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1) * 255
+    std = torch.tensor(CIFAR10_STD).view(1, 3, 1, 1) * 255
+    return mean.to(device), std.to(device)
+
+
 def normalize(images: torch.Tensor) -> torch.Tensor:
     """uint8 images -> float32, standardised with the CIFAR-10 mean and std, in channels_last memory order."""
-    mean = torch.tensor(CIFAR10_MEAN, device=images.device).view(1, 3, 1, 1) * 255
-    std = torch.tensor(CIFAR10_STD, device=images.device).view(1, 3, 1, 1) * 255
+    mean, std = _mean_std(images.device)
     return ((images.float() - mean) / std).contiguous(memory_format=torch.channels_last)
 
 
@@ -243,5 +292,6 @@ def batches(
 
 
 def steps_per_epoch(num_images: int, batch_size: int, world_size: int = 1) -> int:
-    """Training steps in one epoch (partial batches dropped), as `batches(train=True)` yields them."""
+    """Training steps in one epoch (partial batches dropped), as `batches(train=True)` yields them; 0 when a
+    process's share of the images is smaller than one batch."""
     return (num_images // world_size) // batch_size

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from .blocks import Inception, NaiveInception
 from .costs import branch_costs, conv_macs, conv_params, measure, measure_module, stack_table1
-from .network import TABLE1
+from .module_check import check_module as check_module  # notebooks 01-03: write-it-yourself modules
+from .table1 import TABLE1, input_channels
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,8 @@ class Exercise:
 
 def _naive(in_channels: int, name: str) -> NaiveInception:
     """The naive module (pass-through pool) with the #1x1, #3x3 and #5x5 widths of Table 1 row `name`."""
-    ch1x1, _, ch3x3, _, ch5x5, _ = TABLE1[name]
-    return NaiveInception(in_channels, ch1x1, ch3x3, ch5x5)
+    row = TABLE1[name]
+    return NaiveInception(in_channels, row.ch1x1, row.ch3x3, row.ch5x5)
 
 
 nb01_macs_5x5_3b = Exercise(
@@ -80,7 +81,7 @@ nb01_channels_tenth = Exercise(
 )
 
 # ---- Notebook 02: 1x1 bottlenecks ----
-_IN_4E = sum(TABLE1["4d"][i] for i in (0, 2, 4, 5))  # 4e's input: the channels 4d concatenates
+_IN_4E = input_channels("4e")  # 4e's input: the channels 4d concatenates
 
 
 def _reduced_5x5_macs(reduce: int) -> int:
@@ -98,20 +99,21 @@ nb02_params_4e_5x5 = Exercise(
     ),
 )
 
-_IN_5B = sum(TABLE1["5a"][i] for i in (0, 2, 4, 5))  # 5b's input: the channels 5a concatenates
+_IN_5B = input_channels("5b")  # 5b's input: the channels 5a concatenates
 
 
 def _saving_5x5_5b() -> tuple[int, int]:
     """Weights-only multiply-adds of 5b's 5x5 branch at 7x7: direct, and through its 1x1 reduction."""
-    _, _, _, reduce, out, _ = TABLE1["5b"]
+    reduce, out = TABLE1["5b"].ch5x5red, TABLE1["5b"].ch5x5
     direct = conv_macs(_IN_5B, out, 5, 7, bias=False)
     return direct, conv_macs(_IN_5B, reduce, 1, 7, bias=False) + conv_macs(reduce, out, 5, 7, bias=False)
 
 
 nb02_saving_5x5_5b = Exercise(
-    f"Module 5b gets {_IN_5B} channels at 7x7; its 5x5 branch reduces them to {TABLE1['5b'][3]} with a 1x1 "
-    f"convolution, then makes {TABLE1['5b'][4]} channels. By what factor does the reduction cut the multiply-adds of "
-    "that branch, compared with one 5x5 convolution straight from the input (weights only)? Two decimals are enough.",
+    f"Module 5b gets {_IN_5B} channels at 7x7; its 5x5 branch reduces them to {TABLE1['5b'].ch5x5red} with a "
+    f"1x1 convolution, then makes {TABLE1['5b'].ch5x5} channels. By what factor does the reduction cut the "
+    "multiply-adds of that branch, compared with one 5x5 convolution straight from the input (weights only)? "
+    "Two decimals are enough.",
     expected=lambda: _saving_5x5_5b()[0] / _saving_5x5_5b()[1],
     working=lambda: (
         f"direct 5*5*{_IN_5B}*128*7*7 = {_saving_5x5_5b()[0]:,}; reduced ({_IN_5B}*48 + 5*5*48*128)*7*7 = "
@@ -243,3 +245,129 @@ nb04_lr = Exercise(
     working=lambda: _lr_at_1000()[1],
     rel_tolerance=0.005,
 )
+
+# ---- Notebook 05: what the trained network learned, and what came next ----
+import contextlib
+import functools
+
+from .analysis import switch_off
+from .data import normalize
+from .later import FACTORISATIONS, chain_macs
+
+
+def _close(answer: float, value: float, rel_tolerance: float) -> bool:
+    return abs(answer - value) <= max(rel_tolerance * abs(value), 1e-9 * max(1.0, abs(value)))
+
+
+@dataclass(frozen=True)
+class ExplainedExercise(Exercise):
+    """An Exercise that recognises likely wrong answers and says what each one probably counted; any other wrong
+    answer is told whether it is too high or too low, never what the answer is."""
+
+    mistakes: Callable[[], dict[float, str]] = dict
+
+    def check(self, answer: float | None = None, show: bool = False) -> bool:
+        expected = self.expected()
+        if answer is None or _close(answer, expected, self.rel_tolerance):
+            return super().check(answer, show)
+        why = next((text for value, text in self.mistakes().items() if _close(answer, value, self.rel_tolerance)), None)
+        print(f"Not quite: {answer:,} is not it. {why or ('Too high.' if answer > expected else 'Too low.')}")
+        print("Try again, or call with show=True for the working.")
+        if show:
+            print(self.working())
+        return False
+
+
+def _taps(name: str) -> int:
+    """Multiply-adds per output position and per pair of channels of a chain of FACTORISATIONS."""
+    return chain_macs(FACTORISATIONS[name], 1, 1)
+
+
+nb05_two_3x3 = ExplainedExercise(
+    "Inception v3 replaces a 5x5 convolution by two stacked 3x3 convolutions. With the same number of channels "
+    "everywhere (in, between, out) and the same map, what fraction of the multiply-adds does that save? Answer as a "
+    "fraction, e.g. 0.5 for half.",
+    expected=lambda: 1 - _taps("two 3x3") / _taps("5x5"),
+    working=lambda: (
+        f"per output position and pair of channels: the 5x5 costs {_taps('5x5')} multiply-adds, the two 3x3 "
+        f"{_taps('3x3')} + {_taps('3x3')} = {_taps('two 3x3')}; saved 1 - {_taps('two 3x3')}/{_taps('5x5')} = "
+        f"{1 - _taps('two 3x3') / _taps('5x5'):.2f} (Section 3.1 of arXiv:1512.00567)"
+    ),
+    rel_tolerance=0.02,
+    mistakes=lambda: {
+        _taps("two 3x3") / _taps("5x5"): "That is what the two 3x3 still cost, as a fraction of the 5x5; the "
+        "question asks what is saved.",
+        1 - _taps("3x3") / _taps("5x5"): "That counts one 3x3; the 5x5 becomes two of them, one on top of the other.",
+        _taps("3x3") / _taps("5x5"): "That compares one 3x3 with the 5x5; there are two, and the question asks what "
+        "is saved.",
+    },
+)
+
+_V3 = dict(channels=192, size=17)  # a 7x7 of v3's 17x17 modules, 192 channels in, between and out
+
+
+nb05_asymmetric = ExplainedExercise(
+    f"Inception v3 factorises the 7x7 convolutions of its 17x17 modules into a 1x7 followed by a 7x1. With "
+    f"{_V3['channels']} channels in, between and out, on a {_V3['size']}x{_V3['size']} map with 'same' padding and "
+    "no biases, how many multiply-adds does the factorised pair cost for one image?",
+    expected=lambda: chain_macs(FACTORISATIONS["1x7 then 7x1"], **_V3),
+    working=lambda: (
+        f"(1*7 + 7*1) * 192 * 192 * 17 * 17 = {chain_macs(FACTORISATIONS['1x7 then 7x1'], **_V3):,}, against "
+        f"7*7 * 192 * 192 * 17 * 17 = {chain_macs(FACTORISATIONS['7x7'], **_V3):,} for the 7x7: 14/49, 29%"
+    ),
+    mistakes=lambda: {
+        chain_macs(FACTORISATIONS["7x7"], **_V3): "That is the 7x7 convolution before it is factorised.",
+        chain_macs([(1, 7)], **_V3): "That is one of the two convolutions; the 1x7 is followed by a 7x1.",
+        chain_macs(FACTORISATIONS["1x7 then 7x1"], _V3["channels"], 1): "That is for one output position; the map "
+        "has 17x17 of them.",
+    },
+)
+
+_SMOOTHING, _IMAGENET_CLASSES = 0.1, 1000
+
+nb05_smoothing = ExplainedExercise(
+    f"Inception v3 was trained on ImageNet's {_IMAGENET_CLASSES:,} classes with label smoothing epsilon = "
+    f"{_SMOOTHING}. What target probability does the smoothed label give the true class?",
+    expected=lambda: 1 - _SMOOTHING + _SMOOTHING / _IMAGENET_CLASSES,
+    working=lambda: (
+        f"the target keeps 1 - {_SMOOTHING} of its weight on the true class and spreads {_SMOOTHING} evenly over all "
+        f"{_IMAGENET_CLASSES:,} classes, the true one included: {1 - _SMOOTHING} + {_SMOOTHING}/{_IMAGENET_CLASSES} = "
+        f"{1 - _SMOOTHING + _SMOOTHING / _IMAGENET_CLASSES:.4f}"
+    ),
+    rel_tolerance=1e-5,
+    mistakes=lambda: {
+        1 - _SMOOTHING: f"The {_SMOOTHING} is spread over all {_IMAGENET_CLASSES:,} classes, the true one included, "
+        "so the true class gets its share of it back.",
+        1 - _SMOOTHING + _SMOOTHING / 10: "That is the target for 10 classes (CIFAR-10, notebook 04).",
+        _SMOOTHING / _IMAGENET_CLASSES: "That is what each of the other classes gets.",
+    },
+)
+
+
+def nb05_switch_off(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> ExplainedExercise:
+    """A hands-on exercise on the notebook's model (eval mode) and some of its test images (uint8, labels)."""
+
+    @functools.cache
+    def correct(branch: str | None) -> int:
+        off = contextlib.nullcontext() if branch is None else switch_off(model.inception5b, branch)
+        with torch.no_grad(), off:
+            predictions = model(normalize(images)).argmax(1)
+        return int((predictions.cpu() == labels.cpu()).sum())
+
+    return ExplainedExercise(
+        f"Use `switch_off` to switch off the pool branch of `model.inception5b` (and nothing else). How many of "
+        f"these {len(labels)} test images does the network then classify correctly?",
+        expected=lambda: correct("branch4"),
+        working=lambda: (
+            "with switch_off(model.inception5b, 'branch4'), torch.no_grad():\n"
+            "    predictions = model(normalize(images)).argmax(1)\n"
+            f"print((predictions == labels).sum())  # {correct('branch4')} of {len(labels)}, against "
+            f"{correct(None)} with every branch on"
+        ),
+        mistakes=lambda: {
+            correct(None): "That is the count with every branch on: does the model run inside the "
+            "`with switch_off(...)` block?",
+            correct("branch3"): "That is with the 5x5 branch (branch3) off; the pool branch is branch4.",
+            correct("branch1"): "That is with the 1x1 branch (branch1) off; the pool branch is branch4.",
+        },
+    )

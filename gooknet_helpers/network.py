@@ -1,36 +1,23 @@
-"""GoogLeNet (Inception v1) assembled from Table 1 of the paper, written as data.
+"""GoogLeNet (Inception v1) assembled from Table 1 of the paper.
 
-Read it top to bottom: `TABLE1` holds the nine Inception rows, `GoogLeNet.__init__`
-builds the stem, the nine modules and the heads, `GoogLeNet.forward` runs them in
-the order of Figure 3. Presets (`PAPER`, `TORCHVISION`, `CIFAR`) are plain dicts of
-keyword arguments.
+Read it top to bottom: `GoogLeNet.__init__` builds the stem, the nine Inception modules (one line
+per row of Table 1, from `table1.TABLE1`), the two auxiliary heads and the classifier, in the
+order Figure 3 draws them; `GoogLeNet.forward` runs them in that order, with the shape after every
+stage. Presets (`PAPER`, `TORCHVISION`, `CIFAR`) are plain dicts of keyword arguments.
 """
 
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import BasicConv2d, Inception, InceptionAux, NaiveInception, check_channels, check_input
-
-# Table 1, one row per Inception module:
-# name: (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj)
-TABLE1: dict[str, tuple[int, int, int, int, int, int]] = {
-    "3a": (64, 96, 128, 16, 32, 32),
-    "3b": (128, 128, 192, 32, 96, 64),
-    "4a": (192, 96, 208, 16, 48, 64),
-    "4b": (160, 112, 224, 24, 64, 64),
-    "4c": (128, 128, 256, 24, 64, 64),
-    "4d": (112, 144, 288, 32, 64, 64),
-    "4e": (256, 160, 320, 32, 128, 128),
-    "5a": (256, 160, 320, 32, 128, 128),
-    "5b": (384, 192, 384, 48, 128, 128),
-}
-STEM_CHANNELS = (64, 192)  # conv1 output, conv3 output (= the input of 3a)
+from .blocks import BasicConv2d, Inception, InceptionAux, check_channels, check_input, naive_with_pool_proj
+from .table1 import AUX, FINAL_DROPOUT, STEM, TABLE1, scaled
 
 # Presets: keyword arguments for GoogLeNet.
 PAPER: dict = {}
@@ -53,11 +40,6 @@ class GoogLeNetOutputs(NamedTuple):
     aux2: torch.Tensor
 
 
-def scaled(channels: int, width: float) -> int:
-    """A channel count multiplied by the width factor, at least 1."""
-    return max(1, round(channels * width))
-
-
 def _conv_out(n: int, k: int, s: int = 1, p: int = 0) -> int:
     return (n + 2 * p - k) // s + 1
 
@@ -78,6 +60,28 @@ def final_feature_size(size: int, stem: str, pool4_kernel: int) -> int:
     return n
 
 
+def check_config(config: dict) -> None:
+    """Raise a clear ValueError for a GoogLeNet option out of range."""
+    check_channels(
+        num_classes=config["num_classes"],
+        in_channels=config["in_channels"],
+        channel_multiple=config["channel_multiple"],
+    )
+    if config["stem"] not in ("imagenet", "small"):
+        raise ValueError(f"stem must be 'imagenet' (224x224 input) or 'small' (32x32 input), got {config['stem']!r}")
+    if config["block"] not in ("inception", "naive"):
+        raise ValueError(f"block must be 'inception' (Figure 2b) or 'naive' (Figure 2a), got {config['block']!r}")
+    if config["pool4_kernel"] not in (2, 3):
+        raise ValueError(f"pool4_kernel must be 3 (paper) or 2 (torchvision), got {config['pool4_kernel']!r}")
+    if config["width"] <= 0:
+        raise ValueError(f"width must be positive, got {config['width']!r}")
+
+
+def local_response_norm(enabled: bool) -> nn.Module:
+    """The stem's LRN: size 5, alpha 1e-4, beta 0.75 as in the BVLC Caffe GoogLeNet (the paper gives no values)."""
+    return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0) if enabled else nn.Identity()
+
+
 class GoogLeNet(nn.Module):
     """GoogLeNet from the paper; options reproduce torchvision's variant or a 32x32 stem.
 
@@ -92,10 +96,14 @@ class GoogLeNet(nn.Module):
         aux_pool: "paper" (5x5 average pool, stride 3) or "adaptive" (to 4x4).
         transform_input: re-normalise ImageNet-normalised input as torchvision's weights expect.
         stem: "imagenet" (7x7/2 conv and two pools: 224 -> 28) or "small" (3x3/1 conv, one pool: 32 -> 16).
-        block: "inception" (Figure 2b) or "naive" (Figure 2a with a pool projection: same output channels,
-            no 1x1 reductions), for measuring what the reductions buy.
-        width: multiplies every channel count (0.25 gives a quarter-width network).
+        block: "inception" (Figure 2b) or "naive", meaning naive with pool projection (Figure 2a plus a 1x1
+            after the pool: Table 1's output channels, no 1x1 reductions), for measuring what the reductions buy.
+        width: multiplies every channel count, the auxiliary heads' 128 and 1024 included (0.25 gives a
+            quarter-width network; width 1 keeps the paper's exact sizes).
+        channel_multiple: round every scaled channel count to a multiple of this (1: exact; 8 for tensor cores).
         in_channels: channels of the input image.
+
+    `model.config` holds these arguments as a dict, so `GoogLeNet(**model.config)` builds the same network.
     """
 
     def __init__(
@@ -107,79 +115,87 @@ class GoogLeNet(nn.Module):
         lrn: bool = True,
         branch3_kernel: int = 5,
         pool4_kernel: int = 3,
-        dropout: float = 0.4,
+        dropout: float = FINAL_DROPOUT,
         aux_pool: str = "paper",
         transform_input: bool = False,
         stem: str = "imagenet",
         block: str = "inception",
         width: float = 1.0,
+        channel_multiple: int = 1,
         in_channels: int = 3,
     ) -> None:
         super().__init__()
-        check_channels(num_classes=num_classes, in_channels=in_channels)
-        if stem not in ("imagenet", "small"):
-            raise ValueError(f"stem must be 'imagenet' (224x224 input) or 'small' (32x32 input), got {stem!r}")
-        if block not in ("inception", "naive"):
-            raise ValueError(f"block must be 'inception' (Figure 2b) or 'naive' (Figure 2a), got {block!r}")
-        if pool4_kernel not in (2, 3):
-            raise ValueError(f"pool4_kernel must be 3 (paper) or 2 (torchvision), got {pool4_kernel!r}")
-        if width <= 0:
-            raise ValueError(f"width must be positive, got {width!r}")
+        self.config = dict(
+            num_classes=num_classes,
+            aux_logits=aux_logits,
+            batch_norm=batch_norm,
+            lrn=lrn,
+            branch3_kernel=branch3_kernel,
+            pool4_kernel=pool4_kernel,
+            dropout=dropout,
+            aux_pool=aux_pool,
+            transform_input=transform_input,
+            stem=stem,
+            block=block,
+            width=width,
+            channel_multiple=channel_multiple,
+            in_channels=in_channels,
+        )
+        check_config(self.config)
         self.aux_logits = aux_logits
         self.transform_input = transform_input
         self.stem = stem
         self.in_channels = in_channels
         self.pool4_kernel = pool4_kernel
         bn = batch_norm
-        c1, c3 = (scaled(c, width) for c in STEM_CHANNELS)
 
-        def lrn_layer() -> nn.Module:
-            # size 5, alpha 1e-4, beta 0.75 as in the BVLC Caffe GoogLeNet; the paper gives no values.
-            return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0) if lrn else nn.Identity()
+        # Table 1 with every channel count multiplied by `width` (exactly Table 1 at width 1).
+        c1, c2, c3 = (scaled(c, width, channel_multiple) for c in STEM)
+        t = {name: row.scaled(width, channel_multiple) for name, row in TABLE1.items()}
+        if block == "inception":
+            inception = partial(Inception, batch_norm=bn, branch3_kernel=branch3_kernel)
+        else:  # naive with pool projection: Figure 2a plus a 1x1 after the pool, Table 1's output widths
+            inception = partial(naive_with_pool_proj, batch_norm=bn)
+        aux = partial(
+            InceptionAux,
+            num_classes=num_classes,
+            batch_norm=bn,
+            pool=aux_pool,
+            conv_channels=scaled(AUX.conv_channels, width, channel_multiple),
+            fc_features=scaled(AUX.fc_features, width, channel_multiple),
+        )
 
         if stem == "imagenet":
             self.conv1 = BasicConv2d(in_channels, c1, 7, stride=2, padding=3, batch_norm=bn)
             self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
-        else:
+        else:  # 32x32 images: a 3x3/1 convolution and no pool
             self.conv1 = BasicConv2d(in_channels, c1, 3, padding=1, batch_norm=bn)
             self.maxpool1 = nn.Identity()
-        self.lrn1 = lrn_layer()
-        self.conv2 = BasicConv2d(c1, c1, 1, batch_norm=bn)
-        self.conv3 = BasicConv2d(c1, c3, 3, padding=1, batch_norm=bn)
-        self.lrn2 = lrn_layer()
+        self.lrn1 = local_response_norm(lrn)
+        self.conv2 = BasicConv2d(c1, c2, 1, batch_norm=bn)
+        self.conv3 = BasicConv2d(c2, c3, 3, padding=1, batch_norm=bn)
+        self.lrn2 = local_response_norm(lrn)
         self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
 
-        channels = c3
-        for name, widths in TABLE1.items():
-            ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj = (scaled(c, width) for c in widths)
-            if block == "inception":
-                module = Inception(
-                    channels,
-                    ch1x1,
-                    ch3x3red,
-                    ch3x3,
-                    ch5x5red,
-                    ch5x5,
-                    pool_proj,
-                    batch_norm=bn,
-                    branch3_kernel=branch3_kernel,
-                )
-            else:
-                module = NaiveInception(channels, ch1x1, ch3x3, ch5x5, pool_proj, batch_norm=bn)
-            self.add_module(f"inception{name}", module)
-            channels = module.out_channels
+        self.inception3a = inception(c3, *t["3a"])
+        self.inception3b = inception(t["3a"].out_channels, *t["3b"])
         self.maxpool3 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+
+        self.inception4a = inception(t["3b"].out_channels, *t["4a"])
+        self.aux1 = aux(t["4a"].out_channels) if aux_logits else None
+        self.inception4b = inception(t["4a"].out_channels, *t["4b"])
+        self.inception4c = inception(t["4b"].out_channels, *t["4c"])
+        self.inception4d = inception(t["4c"].out_channels, *t["4d"])
+        self.aux2 = aux(t["4d"].out_channels) if aux_logits else None
+        self.inception4e = inception(t["4d"].out_channels, *t["4e"])
         self.maxpool4 = nn.MaxPool2d(pool4_kernel, stride=2, ceil_mode=True)
 
-        if aux_logits:
-            self.aux1 = InceptionAux(self.inception4a.out_channels, num_classes, batch_norm=bn, pool=aux_pool)
-            self.aux2 = InceptionAux(self.inception4d.out_channels, num_classes, batch_norm=bn, pool=aux_pool)
-        else:
-            self.aux1 = self.aux2 = None
+        self.inception5a = inception(t["4e"].out_channels, *t["5a"])
+        self.inception5b = inception(t["5a"].out_channels, *t["5b"])
 
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # = the paper's 7x7 average pool at 224x224 input
         self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(channels, num_classes)
+        self.fc = nn.Linear(t["5b"].out_channels, num_classes)
         self.min_input_size = next(n for n in range(1, 1024) if final_feature_size(n, stem, pool4_kernel) >= 1)
 
     def _transform_input(self, x: torch.Tensor) -> torch.Tensor:
@@ -188,7 +204,8 @@ class GoogLeNet(nn.Module):
         std = x.new_tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
         return (x * std + mean - 0.5) / 0.5
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor | GoogLeNetOutputs:
+    def _check_image(self, x: torch.Tensor) -> None:
+        """A clear ValueError for a tensor that is not (N, in_channels, H, W) or an image too small for the stem."""
         check_input(x, self.in_channels, "GoogLeNet")
         if min(x.shape[-2:]) < self.min_input_size:
             raise ValueError(
@@ -196,22 +213,56 @@ class GoogLeNet(nn.Module):
                 f"{self.min_input_size}x{self.min_input_size} pixels, got {tuple(x.shape[-2:])}; "
                 "resize the images (the paper uses 224x224) or use stem='small' for 32x32 images"
             )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor | GoogLeNetOutputs:
+        self._check_image(x)
         if self.transform_input:
             x = self._transform_input(x)
-        # Stem (Figure 3, bottom): conv 7x7/2, max pool, LRN, conv 1x1, conv 3x3, LRN, max pool.
-        x = self.maxpool1(self.conv1(x))
-        x = self.conv3(self.conv2(self.lrn1(x)))
-        x = self.maxpool2(self.lrn2(x))
-        # Stage 3 at 28x28, stage 4 at 14x14, stage 5 at 7x7 (for 224x224 input).
-        x = self.maxpool3(self.inception3b(self.inception3a(x)))
+        # Shapes for the paper's network on 224x224 images (stem="small" on 32x32: 16, 8, 4 where these say 28, 14, 7).
+        # N x 3 x 224 x 224
+        x = self.conv1(x)
+        # N x 64 x 112 x 112
+        x = self.maxpool1(x)
+        # N x 64 x 56 x 56
+        x = self.lrn1(x)
+        x = self.conv2(x)
+        # N x 64 x 56 x 56
+        x = self.conv3(x)
+        # N x 192 x 56 x 56
+        x = self.lrn2(x)
+        x = self.maxpool2(x)
+        # N x 192 x 28 x 28
+        x = self.inception3a(x)
+        # N x 256 x 28 x 28
+        x = self.inception3b(x)
+        # N x 480 x 28 x 28
+        x = self.maxpool3(x)
+        # N x 480 x 14 x 14
         x = self.inception4a(x)
+        # N x 512 x 14 x 14
         aux1 = self.aux1(x) if self.aux1 is not None and self.training else None
-        x = self.inception4d(self.inception4c(self.inception4b(x)))
+        x = self.inception4b(x)
+        # N x 512 x 14 x 14
+        x = self.inception4c(x)
+        # N x 512 x 14 x 14
+        x = self.inception4d(x)
+        # N x 528 x 14 x 14
         aux2 = self.aux2(x) if self.aux2 is not None and self.training else None
-        x = self.maxpool4(self.inception4e(x))
-        x = self.inception5b(self.inception5a(x))
-        # Head: global average pool, dropout, linear (the softmax lives in the loss).
-        x = self.fc(self.dropout(torch.flatten(self.avgpool(x), 1)))
+        x = self.inception4e(x)
+        # N x 832 x 14 x 14
+        x = self.maxpool4(x)
+        # N x 832 x 7 x 7
+        x = self.inception5a(x)
+        # N x 832 x 7 x 7
+        x = self.inception5b(x)
+        # N x 1024 x 7 x 7
+        x = self.avgpool(x)
+        # N x 1024 x 1 x 1
+        x = torch.flatten(x, 1)
+        # N x 1024
+        x = self.dropout(x)
+        x = self.fc(x)
+        # N x 1000 (num_classes)
         if aux1 is not None:
             return GoogLeNetOutputs(x, aux1, aux2)
         return x
@@ -220,7 +271,7 @@ class GoogLeNet(nn.Module):
 def googlenet_loss(
     outputs: torch.Tensor | GoogLeNetOutputs,
     targets: torch.Tensor,
-    aux_weight: float = 0.3,
+    aux_weight: float = AUX.loss_weight,
     label_smoothing: float = 0.0,
 ) -> torch.Tensor:
     """Cross entropy of the main head, plus aux_weight x each auxiliary loss in training (Section 5)."""
@@ -238,8 +289,8 @@ def from_torchvision(tv_model: nn.Module) -> GoogLeNet:
     """
     num_classes = tv_model.fc.out_features
     aux = tv_model.aux1 is not None
-    model = GoogLeNet(num_classes, aux_logits=aux, transform_input=tv_model.transform_input, **TORCHVISION)
-    model.dropout.p = tv_model.dropout.p
+    preset = {**TORCHVISION, "dropout": tv_model.dropout.p}
+    model = GoogLeNet(num_classes, aux_logits=aux, transform_input=tv_model.transform_input, **preset)
     model.load_state_dict(tv_model.state_dict())
     return model.to(next(tv_model.parameters()).device).train(tv_model.training)
 
@@ -247,7 +298,7 @@ def from_torchvision(tv_model: nn.Module) -> GoogLeNet:
 __all__ = [
     "CIFAR",
     "PAPER",
-    "TABLE1",
+    "TABLE1",  # re-exported from table1, where it lives
     "TORCHVISION",
     "GoogLeNet",
     "GoogLeNetOutputs",

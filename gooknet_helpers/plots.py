@@ -73,61 +73,6 @@ def naive_vs_reduced_bars(
     return fig
 
 
-def _box(ax: plt.Axes, x: float, y: float, text: str, color: str) -> plt.Text:
-    bbox = dict(boxstyle="round,pad=0.5", facecolor=color, edgecolor="#444444")
-    return ax.text(x, y, text, ha="center", va="center", fontsize=10, bbox=bbox)
-
-
-def _arrow(ax: plt.Axes, start: plt.Text, end: plt.Text, start_x: float = 0.5, end_x: float = 0.5) -> None:
-    """An arrow from the top of box `start` to the bottom of box `end` (x as a fraction of each box's width)."""
-    style = dict(arrowstyle="->", color="#444444", shrinkA=7, shrinkB=7)
-    ax.annotate("", xy=(end_x, 0), xycoords=end, xytext=(start_x, 1), textcoords=start, arrowprops=style)
-
-
-def inception_diagram(in_channels: int, size: int, widths: tuple[int, ...], reduced: bool = False) -> plt.Figure:
-    """The four branches of an Inception module drawn as boxes: Figure 2(a), or 2(b) with reduced=True.
-
-    `widths` are the six Table 1 columns (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj);
-    each box shows its output channels.
-    """
-    ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj = widths
-    out = ch1x1 + ch3x3 + ch5x5 + (pool_proj if reduced else in_channels)
-    if reduced:
-        branches = [
-            [("1x1 conv", ch1x1, "1x1")],
-            [("1x1 conv", ch3x3red, "1x1"), ("3x3 conv", ch3x3, "3x3")],
-            [("1x1 conv", ch5x5red, "1x1"), ("5x5 conv", ch5x5, "5x5")],
-            [("3x3 max pool", in_channels, "pool"), ("1x1 conv", pool_proj, "1x1")],
-        ]
-    else:
-        branches = [
-            [("1x1 conv", ch1x1, "1x1")],
-            [("3x3 conv", ch3x3, "3x3")],
-            [("5x5 conv", ch5x5, "5x5")],
-            [("3x3 max pool", in_channels, "pool")],
-        ]
-    fig, ax = plt.subplots(figsize=(8, 3.8))
-    ax.set(xlim=(0, 1), ylim=(0, 1))
-    ax.axis("off")
-    bottom = _box(ax, 0.5, 0.07, f"previous layer  {in_channels}x{size}x{size}", BRANCH_COLORS["io"])
-    top = _box(ax, 0.5, 0.93, f"filter concatenation  {out}x{size}x{size}", BRANCH_COLORS["io"])
-    for i, branch in enumerate(branches):
-        # One box sits in the middle; two boxes are stacked, the first one lower.
-        ys = [0.5] if len(branch) == 1 else [0.33, 0.67]
-        boxes = [
-            _box(ax, 0.125 + 0.25 * i, y, f"{label}\n{channels} ch", BRANCH_COLORS[kind])
-            for (label, channels, kind), y in zip(branch, ys, strict=True)
-        ]
-        side = 0.2 + 0.2 * i  # where the arrow leaves the input box and enters the concatenation
-        _arrow(ax, bottom, boxes[0], start_x=side)
-        for start, end in zip(boxes[:-1], boxes[1:], strict=True):
-            _arrow(ax, start, end)
-        _arrow(ax, boxes[-1], top, end_x=side)
-    title = "Figure 2(b): Inception module with dimension reductions" if reduced else "Figure 2(a): naive Inception"
-    ax.set_title(title, fontsize=11)
-    return fig
-
-
 def feature_maps(image: torch.Tensor, maps: dict[str, torch.Tensor], per_branch: int = 4) -> plt.Figure:
     """The input image (3, H, W) beside each branch's output (C, H, W): its `per_branch` most varied channels.
 
@@ -152,28 +97,6 @@ def feature_maps(image: torch.Tensor, maps: dict[str, torch.Tensor], per_branch:
 
 
 # ---- The full network (notebook 03) ----
-
-
-def stage_shapes_plot(shapes: list[tuple[str, tuple[int, ...]]]) -> plt.Figure:
-    """Spatial side and channels after every layer (from anatomy.forward_order), the funnel of Figure 3."""
-    maps = [(name, shape) for name, shape in shapes if len(shape) == 3]
-    names = [name for name, _ in maps]
-    fig, ax = plt.subplots(figsize=(10, 3.8))
-    ax.plot(names, [shape[1] for _, shape in maps], "o-", color="#3b75af", label="height = width")
-    ax.set_yscale("log", base=2)
-    sides = sorted({shape[1] for _, shape in maps})
-    ax.set_yticks(sides, [str(side) for side in sides])
-    ax.minorticks_off()
-    ax.set_ylabel("height = width (pixels, log scale)", color="#3b75af")
-    ax.tick_params(axis="x", labelrotation=60, labelsize=8)
-    right = ax.twinx()
-    right.plot(names, [shape[0] for _, shape in maps], "s-", color="#e0803a", label="channels")
-    right.set_ylabel("channels", color="#e0803a")
-    for axis in (ax, right):
-        axis.spines[["top"]].set_visible(False)
-    ax.set_title("Spatial size falls, channels rise (224x224 input)")
-    fig.tight_layout()
-    return fig
 
 
 def table1_ratio_plot(rows: list) -> plt.Figure:
@@ -254,6 +177,7 @@ def receptive_field_plot(fields: list, image_size: int = 224) -> plt.Figure:
     fig.tight_layout()
     return fig
 
+
 # ---- Training (notebook 04) ----
 from matplotlib.ticker import MaxNLocator
 
@@ -281,12 +205,16 @@ class LiveCurves:
 
 
 def training_curves(history: dict, title: str = "") -> plt.Figure:
-    """Train and test loss (left) and accuracy (right) per epoch of a `fit` history."""
+    """Train and test loss (left) and accuracy (right) per epoch of a `fit` history.
+
+    Both losses are the plain cross entropy of the main head (no label smoothing, no aux losses); the train values
+    are averaged over the epoch's augmented batches in train mode, the test values measured at the epoch's end.
+    """
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
     epochs = history["epoch"]
-    for ax, key, label in ((loss_ax, "loss", "loss"), (acc_ax, "acc", "accuracy")):
-        ax.plot(epochs, history[f"train_{key}"], "o-", ms=3, label="train (augmented)")
-        ax.plot(epochs, history[f"test_{key}"], "o-", ms=3, label="test")
+    for ax, key, label in ((loss_ax, "loss", "cross entropy (main head)"), (acc_ax, "acc", "accuracy")):
+        ax.plot(epochs, history[f"train_{key}"], "o-", ms=3, label="train (augmented, mean over the epoch)")
+        ax.plot(epochs, history[f"test_{key}"], "o-", ms=3, label="test (at the epoch's end)")
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -371,3 +299,24 @@ def misclassified_grid(
     wrong = wrong[torch.linspace(0, len(wrong) - 1, min(n, len(wrong))).long()].tolist()
     titles = [f"{classes[labels[i]]}\n-> {classes[predictions[i]]}" for i in wrong]
     return image_grid(images[wrong], titles)
+
+
+def ablation_means(runs: list[dict], arms: list[str], key: str = "final_test_acc") -> plt.Figure:
+    """Mean of `key` per arm over its seeds (square) with one standard error of the mean (error bar) and every
+    seed's value (dots), from the runs of `benchmarks/ablations.py`."""
+    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(arms), 3.4))
+    for i, arm in enumerate(arms):
+        values = torch.tensor([run[key] for run in runs if run["arm"] == arm], dtype=torch.float64)
+        se = (values.std() / len(values) ** 0.5).item() if len(values) > 1 else 0.0
+        mean = values.mean().item()
+        first = i == 0  # label each kind of mark once in the legend
+        ax.plot([i + 0.12] * len(values), values, "o", color="#888888", ms=4, label="one seed" if first else None)
+        ax.errorbar(i, mean, yerr=se, fmt="s", ms=7, capsize=6, color="#1f5f8f", label="mean ± 1 SE" if first else None)
+        ax.annotate(f"{mean:.1%}", (i, mean), xytext=(-40, -3), textcoords="offset points", fontsize=8)
+    ax.set_xlim(-0.6, len(arms) - 0.4)
+    ax.set_xticks(range(len(arms)), arms)
+    ax.set_ylabel("test accuracy" if "acc" in key else key)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,4 +1,4 @@
-"""Where the notebooks run: device choice, seeds, the smoke switch, Colab detection."""
+"""Where the notebooks run: device choice, seeds, the smoke switch, Colab detection, expected errors."""
 
 from __future__ import annotations
 
@@ -8,6 +8,17 @@ import sys
 
 import numpy as np
 import torch
+
+
+class GooknetError(RuntimeError):
+    """An expected failure (no data, a bad checkpoint, a batch that does not fit) whose message says what to do.
+
+    The command line prints the message alone and exits with status 2; Jupyter shows the message without a
+    traceback (IPython calls `_render_traceback_` where an exception defines it).
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
 
 
 def smoke() -> bool:

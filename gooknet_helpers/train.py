@@ -6,51 +6,101 @@
 
 Under torchrun every process holds the whole training set on its GPU and trains on its shard of each epoch;
 --batch-size is per process, so the global batch is nproc x batch size (scale --lr with it if you change it).
+
+Ctrl-C stops after the current step and exits with status 130; `--resume` then continues from the checkpoint of
+the last completed epoch. Expected failures (no data, an unreadable image or checkpoint, a checkpoint from other
+settings, a batch that does not fit) print one message and exit with status 2. Every TrainConfig field is an
+option (`--help` lists them with their descriptions, taken from the comments in `TrainConfig`).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import inspect
 import os
+import re
+import sys
+import typing
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
 
-from .data import load_data, synthetic_data
-from .runtime import describe_device, pick_device
+from .data import ImageData, load_data, synthetic_data
+from .runtime import GooknetError, describe_device, pick_device
 from .training import TrainConfig, build_model, fit, save_metrics, summarize
+
+FLAG_NAMES = {"aux_logits": "aux"}  # TrainConfig fields whose option is not simply --field-name
+
+
+def field_help() -> dict[str, str]:
+    """The comment after each TrainConfig field in training.py: the one place the fields are described."""
+    try:
+        source = inspect.getsource(TrainConfig)
+    except OSError:  # installed without sources: the options stay, without descriptions
+        return {}
+    return {name: text.replace("%", "%%") for name, text in re.findall(r"^    (\w+): .+?  # (.+)$", source, re.M)}
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """One option per TrainConfig field, typed from its annotation: --no-x for booleans, choices for Literals."""
+    hints, helps, defaults = typing.get_type_hints(TrainConfig), field_help(), TrainConfig()
+    group = parser.add_argument_group("training settings (the fields of TrainConfig)")
+    for f in dataclasses.fields(TrainConfig):
+        hint = hints[f.name]
+        help_text = f"{helps.get(f.name, f'TrainConfig.{f.name}')} (default: %(default)s)"
+        options = dict(dest=f.name, default=getattr(defaults, f.name), help=help_text)
+        if hint is bool:
+            options["action"] = argparse.BooleanOptionalAction
+        elif typing.get_origin(hint) is typing.Literal:
+            options["choices"] = typing.get_args(hint)
+        elif typing.get_origin(hint) is tuple:
+            options.update(nargs="*", type=str)
+        else:  # int, float, str, or `int | None`
+            options["type"] = next(t for t in typing.get_args(hint) or (hint,) if t is not type(None))
+        group.add_argument("--" + FLAG_NAMES.get(f.name, f.name).replace("_", "-"), **options)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    defaults = TrainConfig()
     p = argparse.ArgumentParser(prog="python -m gooknet_helpers.train", description=__doc__.split("\n")[0])
     p.add_argument(
-        "--data", help="ImageFolder or cifar-10-batches-py folder (default: GOOKNET_DATA_DIR, else download)"
+        "--data", help="ImageFolder or cifar-10-batches-py folder (default: GOOKNET_DATA_DIR, else a download)"
     )
     p.add_argument("--synthetic", action="store_true", help="train on the built-in SYNTHETIC images (a quick check)")
-    p.add_argument("--out", default="runs/train", help="output folder for metrics.json and checkpoint.pt")
+    p.add_argument(
+        "--out", default="runs/train", help="output folder for metrics.json and checkpoint.pt (default: %(default)s)"
+    )
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
-    p.add_argument("--epochs", type=int, default=defaults.epochs)
-    p.add_argument("--batch-size", type=int, default=defaults.batch_size, help="per process")
-    p.add_argument("--lr", type=float, default=defaults.lr, help="peak learning rate of the one-cycle schedule")
-    p.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
-    p.add_argument("--label-smoothing", type=float, default=defaults.label_smoothing)
-    p.add_argument("--width", type=float, default=defaults.width, help="channel multiplier")
-    p.add_argument("--block", choices=("inception", "naive"), default=defaults.block)
-    p.add_argument("--aux", action="store_true", help="train with the two auxiliary heads (loss weight 0.3)")
-    p.add_argument("--amp", choices=("auto", "bf16", "fp16", "none"), default=defaults.amp)
-    p.add_argument("--compile", action="store_true", help="torch.compile the model")
-    p.add_argument("--max-steps", type=int, help="stop after this many steps (the schedule is shortened to fit)")
-    p.add_argument("--seed", type=int, default=defaults.seed)
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_config_options(p)
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+    return TrainConfig(**{**values, "track_grads": tuple(values["track_grads"])})
+
+
+def load_training_data(args: argparse.Namespace, device: torch.device, rank: int, distributed: bool) -> ImageData:
+    """The images for this process. Under torchrun rank 0 loads first (downloading CIFAR-10 if it must) while the
+    others wait at a barrier; then they read what it fetched, so that only one process downloads."""
+    if args.synthetic:
+        return synthetic_data().to(device)
+    if distributed and rank != 0:
+        dist.barrier()
+        return load_data(args.data, device, download=False)
+    try:
+        return load_data(args.data, device)
+    finally:
+        if distributed:
+            dist.barrier()  # also when loading failed: the others then fail with their own message, not hang
+
+
+def train(args: argparse.Namespace) -> int:
+    """The run itself; returns the exit status (0 finished, 130 stopped by Ctrl-C)."""
     distributed = "LOCAL_RANK" in os.environ  # set by torchrun
     device = pick_device(args.device)
     if distributed:
@@ -60,21 +110,8 @@ def main(argv: list[str] | None = None) -> None:
             torch.cuda.set_device(device)
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     rank = dist.get_rank() if distributed else 0
-    config = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        label_smoothing=args.label_smoothing,
-        width=args.width,
-        block=args.block,
-        aux_logits=args.aux,
-        amp=args.amp,
-        compile=args.compile,
-        max_steps=args.max_steps,
-        seed=args.seed,
-    )
-    data = synthetic_data().to(device) if args.synthetic else load_data(args.data, device)
+    config = config_from_args(args)
+    data = load_training_data(args, device, rank, distributed)
     if rank == 0:
         world = dist.get_world_size() if distributed else 1
         print(f"data: {data.describe()}\ndevice: {describe_device(device)} x {world} process(es)")
@@ -84,6 +121,8 @@ def main(argv: list[str] | None = None) -> None:
     history = fit(
         model, data, config, checkpoint=out / "checkpoint.pt", resume=args.resume, progress=not args.no_progress
     )
+    if history["interrupted"]:
+        return 130  # fit has printed where it stopped and how to continue
     if rank == 0:
         summary = summarize(config, history, data, model)
         path = save_metrics(summary, out)
@@ -91,9 +130,29 @@ def main(argv: list[str] | None = None) -> None:
             f"test accuracy {summary.final_test_acc:.4f} (best {summary.best_test_acc:.4f}) after "
             f"{summary.train_s:.1f} s of training, {summary.images_per_s:,.0f} images/s; metrics in {path}"
         )
-    if distributed:
-        dist.destroy_process_group()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line; returns the exit status: 0 done, 2 an expected failure (one message), 130 Ctrl-C."""
+    args = parse_args(argv)
+    try:
+        return train(args)
+    except GooknetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # outside the training steps: loading data, or a second Ctrl-C
+        checkpoint = Path(args.out) / "checkpoint.pt"
+        print(
+            f"\nStopped by Ctrl-C. {checkpoint} holds the last completed epoch, if one was saved: run again with "
+            "--resume to continue from it.",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

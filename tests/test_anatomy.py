@@ -8,28 +8,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from gooknet_helpers import anatomy
-from gooknet_helpers.costs import PAPER_TABLE1
 from gooknet_helpers.network import TORCHVISION, GoogLeNet
-
-# Table 1, "output size" column (H, W, C), for the layers it lists.
-TABLE1_OUTPUT = {
-    "conv1": (112, 112, 64),
-    "maxpool1": (56, 56, 64),
-    "conv3": (56, 56, 192),
-    "maxpool2": (28, 28, 192),
-    "inception3a": (28, 28, 256),
-    "inception3b": (28, 28, 480),
-    "maxpool3": (14, 14, 480),
-    "inception4a": (14, 14, 512),
-    "inception4b": (14, 14, 512),
-    "inception4c": (14, 14, 512),
-    "inception4d": (14, 14, 528),
-    "inception4e": (14, 14, 832),
-    "maxpool4": (7, 7, 832),
-    "inception5a": (7, 7, 832),
-    "inception5b": (7, 7, 1024),
-    "avgpool": (1, 1, 1024),
-}
+from gooknet_helpers.table1 import PRINTED
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +20,9 @@ def paper() -> GoogLeNet:
 
 def test_shapes_at_224_match_table1(paper):
     shapes = dict(anatomy.forward_order(paper, 224))
-    for name, (h, w, c) in TABLE1_OUTPUT.items():
-        assert shapes[name] == (c, h, w), name
-    assert shapes["fc"] == (1000,)
+    for row in PRINTED.values():
+        flat = row.name in ("dropout", "fc")  # after torch.flatten: (C,) where Table 1 prints 1x1xC
+        assert shapes[row.layers[-1]] == (row.shape[:1] if flat else row.shape), row.name
     assert "aux1" not in shapes and "aux2" not in shapes  # eval mode: the heads do not run
 
 
@@ -205,9 +185,13 @@ def test_pretrained_loader_skips_quietly_and_restores_timeout(monkeypatch, capsy
     assert "skipping" in capsys.readouterr().out
 
 
-def test_paper_table_names_are_model_layers(paper):
-    names = {name for name, _ in anatomy.forward_order(paper)}
-    assert {n for n in PAPER_TABLE1 if "+" not in n} <= names
+def test_printed_rows_name_model_layers_and_depths(paper):
+    names = [name for name, _ in anatomy.forward_order(paper)]
+    layers = [layer for row in PRINTED.values() for layer in row.layers]
+    assert layers == [n for n in names if not n.startswith("lrn")]  # Table 1 leaves out only the LRNs
+    for row in PRINTED.values():
+        assert sum(anatomy.depth(getattr(paper, layer)) for layer in row.layers) == row.depth, row.name
+    assert anatomy.network_depth(paper) == sum(row.depth for row in PRINTED.values())
 
 
 def test_top_k_reads_labels_from_the_weights_enum():

@@ -1,5 +1,8 @@
 """The model code against the paper's text and Table 1, and against torchvision."""
 
+import inspect
+import re
+
 import pytest
 import torch
 import torchvision
@@ -16,6 +19,10 @@ from gooknet_helpers import (
     from_torchvision,
     googlenet_loss,
 )
+from gooknet_helpers.anatomy import forward_order
+from gooknet_helpers.blocks import naive_with_pool_proj
+from gooknet_helpers.network import TORCHVISION
+from gooknet_helpers.table1 import AUX, FINAL_DROPOUT, PRINTED, STEM, input_channels, scaled
 
 
 def test_naive_inception_pass_through_pool_grows_channels():
@@ -25,19 +32,30 @@ def test_naive_inception_pass_through_pool_grows_channels():
     assert projected(torch.randn(1, 192, 28, 28)).shape[1] == 256
 
 
+def test_table1_widths_agree_with_the_printed_output_sizes():
+    for name, widths in TABLE1.items():
+        assert widths.out_channels == PRINTED[f"inception{name}"].output[2], name
+    assert input_channels("3a") == STEM.conv3 == PRINTED["conv2+conv3"].output[2] == PRINTED["maxpool2"].output[2]
+    assert PRINTED["conv1"].output[2] == STEM.conv1
+    assert TABLE1["5b"].ch5x5red == TABLE1["5b"][3]  # named fields, in the paper's column order
+    assert TABLE1["3a"].scaled(1.0) == TABLE1["3a"]
+    assert TABLE1["3a"].scaled(0.25, 8) == tuple(scaled(c, 0.25, 8) for c in TABLE1["3a"])
+
+
 def test_inception_3a_matches_table1_output_and_has_real_5x5():
-    block = Inception(192, *TABLE1["3a"])
-    assert block(torch.randn(1, 192, 28, 28)).shape == (1, 256, 28, 28)
+    block = Inception(input_channels("3a"), *TABLE1["3a"])
+    c, h, w = PRINTED["inception3a"].shape
+    assert block(torch.randn(1, input_channels("3a"), h, w)).shape == (1, c, h, w)
     assert block.branch3[1].conv.kernel_size == (5, 5)
     assert Inception(192, *TABLE1["3a"], branch3_kernel=3).branch3[1].conv.kernel_size == (3, 3)
 
 
 def test_aux_head_layers_follow_the_paper():
     aux = InceptionAux(512, 1000)
-    assert isinstance(aux.pool, nn.AvgPool2d) and aux.pool.kernel_size == 5 and aux.pool.stride == 3
-    assert aux.conv.conv.out_channels == 128 and aux.conv.conv.kernel_size == (1, 1)
-    assert (aux.fc1.in_features, aux.fc1.out_features) == (2048, 1024)
-    assert aux.dropout.p == 0.7
+    assert isinstance(aux.pool, nn.AvgPool2d) and (aux.pool.kernel_size, aux.pool.stride) == AUX[:2]
+    assert aux.conv.conv.out_channels == AUX.conv_channels and aux.conv.conv.kernel_size == (1, 1)
+    assert (aux.fc1.in_features, aux.fc1.out_features) == (AUX.conv_channels * 4 * 4, AUX.fc_features)
+    assert aux.dropout.p == AUX.dropout
     assert aux(torch.randn(2, 512, 14, 14)).shape == (2, 1000)
     assert aux.pool(torch.randn(1, 512, 14, 14)).shape[-2:] == (4, 4)
 
@@ -45,10 +63,65 @@ def test_aux_head_layers_follow_the_paper():
 def test_googlenet_defaults_follow_the_paper():
     model = GoogLeNet()
     assert isinstance(model.lrn1, nn.LocalResponseNorm) and isinstance(model.lrn2, nn.LocalResponseNorm)
-    assert model.dropout.p == 0.4
+    assert model.dropout.p == FINAL_DROPOUT
     assert model.conv1.bn is None and model.conv1.conv.bias is not None
     assert model.maxpool4.kernel_size == 3
-    assert model.inception5b.out_channels == 1024
+    assert model.inception5b.out_channels == PRINTED["inception5b"].output[2]
+    assert (model.aux1.conv.conv.in_channels, model.aux2.conv.conv.in_channels) == (
+        TABLE1["4a"].out_channels,
+        TABLE1["4d"].out_channels,
+    )
+
+
+def test_modules_are_registered_in_forward_order():
+    """print(model) lists the layers as Figure 3 draws them: each aux head right after the module it reads."""
+    for kwargs in ({}, TORCHVISION, {**CIFAR, "block": "naive"}):
+        model = GoogLeNet(10, width=0.125, **kwargs).train()
+        called = []
+        for name, module in model.named_children():
+            module.register_forward_hook(lambda *_, name=name, called=called: called.append(name))
+        model(torch.randn(1, 3, 224, 224) if "stem" not in kwargs else torch.randn(1, 3, 32, 32))
+        assert called == [name for name, _ in model.named_children()]
+    names = [name for name, _ in model.named_children()]
+    assert names.index("aux1") == names.index("inception4a") + 1
+    assert names.index("aux2") == names.index("inception4d") + 1
+
+
+def test_shape_comments_in_forward_are_the_real_shapes():
+    shapes = dict(forward_order(GoogLeNet(aux_logits=False), 224))
+    shapes["flatten"] = shapes["avgpool"][:1]
+    source = inspect.getsource(GoogLeNet.forward)
+    checked, layer = 0, None
+    for line in source.splitlines():
+        line = line.strip()
+        if call := re.fullmatch(r"x = self\.([a-z]\w*)\(x\)", line):
+            layer = call.group(1)
+        elif line == "x = torch.flatten(x, 1)":
+            layer = "flatten"
+        elif comment := re.fullmatch(r"# N x ([\d x]+?)( \(num_classes\))?", line):
+            dims = tuple(int(d) for d in comment.group(1).split(" x "))
+            assert dims == ((3, 224, 224) if layer is None else shapes[layer]), (layer, line)
+            checked += 1
+    assert checked == 20  # the input, every layer that changes the shape, and the flattened vector
+
+
+def test_width_scales_every_layer_and_config_rebuilds_the_model():
+    model = GoogLeNet(10, **CIFAR, width=0.25, channel_multiple=8)
+    assert model.conv3.conv.out_channels == scaled(STEM.conv3, 0.25, 8)
+    assert model.inception4e.out_channels == TABLE1["4e"].scaled(0.25, 8).out_channels
+    assert model.aux1.fc1.out_features == scaled(AUX.fc_features, 0.25, 8)
+    assert model.aux1.conv.conv.out_channels == scaled(AUX.conv_channels, 0.25, 8)
+    rebuilt = GoogLeNet(**model.config)
+    assert {k: v.shape for k, v in rebuilt.state_dict().items()} == {k: v.shape for k, v in model.state_dict().items()}
+
+
+def test_naive_block_is_naive_with_pool_projection():
+    model = GoogLeNet(block="naive", aux_logits=False)
+    assert isinstance(model.inception3b, NaiveInception) and len(model.inception3b.branch4) == 2
+    for name, widths in TABLE1.items():
+        assert getattr(model, f"inception{name}").out_channels == widths.out_channels
+    module = naive_with_pool_proj(input_channels("3b"), *TABLE1["3b"])
+    assert [p.shape for p in module.parameters()] == [p.shape for p in model.inception3b.parameters()]
 
 
 def test_train_mode_returns_named_tuple_and_eval_returns_logits():
@@ -79,15 +152,16 @@ def test_from_torchvision_matches_outputs(aux):
     ours = from_torchvision(tv)
     x = torch.randn(2, 3, 224, 224)
     with torch.no_grad():
-        assert torch.allclose(ours(x), tv(x), atol=1e-5)
-    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in tv.parameters())
+        assert torch.equal(ours(x), tv(x))  # the same weights, the same operations: not one bit differs
+    assert list(ours.state_dict()) == [k for k in ours.state_dict() if k in tv.state_dict()]
+    assert set(ours.state_dict()) == set(tv.state_dict())
 
 
 def test_small_stem_and_width():
     model = GoogLeNet(10, **CIFAR, width=0.25)
     out = model.train()(torch.randn(2, 3, 32, 32))
     assert [o.shape for o in out] == [(2, 10)] * 3
-    assert model.inception5b.out_channels == 256
+    assert model.inception5b.out_channels == TABLE1["5b"].scaled(0.25).out_channels
 
 
 @pytest.mark.parametrize(

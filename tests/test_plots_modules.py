@@ -5,7 +5,7 @@ import torch
 
 from gooknet_helpers import TABLE1, NaiveInception
 from gooknet_helpers.costs import branch_costs, measure_module
-from gooknet_helpers.plots import branch_bars, feature_maps, inception_diagram, naive_vs_reduced_bars
+from gooknet_helpers.plots import branch_bars, feature_maps, naive_vs_reduced_bars
 
 
 def _pair(name: str, in_channels: int, size: int):
@@ -30,17 +30,6 @@ def test_naive_vs_reduced_bars_groups_pairs():
     assert len(fig.axes) == 3
     assert sorted(p.get_height() for p in fig.axes[0].patches) == [256, 416, 480, 672]
     plt.close(fig)
-
-
-def test_inception_diagram_draws_each_box():
-    naive = inception_diagram(192, 28, TABLE1["3a"])
-    reduced = inception_diagram(192, 28, TABLE1["3a"], reduced=True)
-    naive_text = [t.get_text() for t in naive.axes[0].texts if t.get_text()]
-    reduced_text = [t.get_text() for t in reduced.axes[0].texts if t.get_text()]
-    assert len(naive_text) == 2 + 4 and len(reduced_text) == 2 + 7
-    assert "filter concatenation  416x28x28" in naive_text
-    assert "filter concatenation  256x28x28" in reduced_text
-    plt.close("all")
 
 
 def test_feature_maps_grid():

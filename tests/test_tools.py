@@ -1,6 +1,10 @@
-"""The developer scripts in tools/: the badge rewriter and the notebook executor / normaliser."""
+"""The developer scripts in tools/ and the Makefile: badges, the notebook normaliser, the README numbers, set-up."""
 
 import json
+import os
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,7 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tools import badges, execute_notebooks
+from tools import badges, execute_notebooks, readme_numbers
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 OLD_INSTALL = (
@@ -197,4 +201,253 @@ def test_execute_runs_in_the_notebook_folder_in_full_mode(tmp_path, monkeypatch)
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_committed_notebooks_are_normalised(path):
-    assert execute_notebooks.main(["--check", str(path)]) == 0, "run: make notebooks (or --normalise-only)"
+    assert execute_notebooks.main(["--check", str(path)]) == 0, "run: make normalise (no re-execution)"
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in `repo` with a throwaway identity, ignoring the user's configuration; its stdout."""
+    env = os.environ | {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    identity = ["-c", "user.name=test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false"]
+    result = subprocess.run(["git", *identity, *args], cwd=repo, env=env, capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def autosave_as_jupyterlab(path: Path) -> None:
+    """What JupyterLab writes back for a notebook that was only opened: the running kernel's metadata, no run."""
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.kernelspec = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.metadata.language_info = execute_notebooks.LANGUAGE_INFO | {"version": "3.11.7"}
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def committed_notebook(tmp_path) -> Path:
+    """A git checkout holding one committed, normalised notebook of the collection (as a student's clone does)."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "clone"
+    (repo / "notebooks").mkdir(parents=True)
+    path = repo / "notebooks" / NOTEBOOKS[0].name
+    shutil.copy(NOTEBOOKS[0], path)
+    execute_notebooks.main(["--normalise-only", str(path)])
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "notebooks")
+    return path
+
+
+def test_opening_a_notebook_in_jupyterlab_keeps_the_check_green(committed_notebook, capsys):
+    path = committed_notebook
+    committed = path.read_text(encoding="utf-8")
+    autosave_as_jupyterlab(path)
+    assert path.read_text(encoding="utf-8") != committed, "the autosave must change the file, as JupyterLab's does"
+    assert '"version": "3.11.7"' in path.read_text(encoding="utf-8")
+
+    assert execute_notebooks.main(["--check", str(path)]) == 0, "merely opening a notebook must not fail make test"
+    assert "only by editor metadata" in capsys.readouterr().out
+    # make normalise restores the committed file byte for byte, without running anything.
+    assert execute_notebooks.main(["--normalise-only", str(path)]) == 0
+    assert path.read_text(encoding="utf-8") == committed
+    assert git(path.parents[1], "status", "--porcelain") == ""
+
+
+def test_check_still_catches_a_changed_notebook_left_unnormalised(committed_notebook, capsys):
+    path = committed_notebook
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(new_markdown_cell("A new note."))
+    nb.metadata.language_info = execute_notebooks.LANGUAGE_INFO | {"version": "3.11.7"}
+    nbformat.write(nb, path)
+    assert execute_notebooks.main(["--check", str(path)]) == 1
+    assert "run: make normalise" in capsys.readouterr().out
+    execute_notebooks.main(["--normalise-only", str(path)])
+    assert execute_notebooks.main(["--check", str(path)]) == 0
+
+
+# Absolute paths of a machine that executed a notebook: a stored output must not show them.
+MACHINE_PATH = re.compile(
+    r"(?<![\w.~/])(?:/work/|/root/|/tmp/|/home/[\w.-]+/|/Users/[\w.-]+/|/var/folders/|/content/|[A-Za-z]:\\Users\\)"
+)
+
+
+def machine_paths(nb: dict) -> list[str]:
+    """Each absolute machine path in the sources and text outputs of `nb`, with its cell number and some context."""
+    found = []
+    for index, cell in enumerate(nb["cells"], start=1):
+        texts = [cell["source"]]
+        for out in cell.get("outputs", []):
+            texts += [out.get("text", ""), *out.get("traceback", [])]
+            texts += [value for mime, value in out.get("data", {}).items() if mime.startswith("text/")]
+        for text in texts:
+            text = text if isinstance(text, str) else "".join(text)
+            for match in MACHINE_PATH.finditer(text):
+                found.append(f"cell {index}: ...{text[max(0, match.start() - 30) : match.end() + 30]!r}")
+    return found
+
+
+def test_machine_path_scan_finds_what_it_must():
+    nb = synthetic("[![Open In Colab](x)](y)")
+    assert machine_paths(nb) == []
+    leaks = ["/work/main/data", "/root/.cache/torch/hub", "/tmp/tmpab12/x.pt", "/home/ana/gooknet", "C:\\Users\\ana\\x"]
+    for leak in leaks:
+        nb.cells[2].outputs = [new_output("stream", text=f"saved to {leak}\n")]
+        assert len(machine_paths(nb)) == 1, leak
+    nb.cells[2].outputs = [new_output("error", ename="E", evalue="", traceback=['File "/home/ana/x.py", line 1'])]
+    assert len(machine_paths(nb)) == 1
+    harmless = ["https://github.com/root/tmp/", "runs/tmp/x", "~/.cache/gooknet", "data/train/cat"]
+    nb.cells[2].outputs = [new_output("stream", text=" ".join(harmless))]
+    assert machine_paths(nb) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_notebooks_show_no_machine_paths(path):
+    leaks = machine_paths(json.loads(path.read_text(encoding="utf-8")))
+    assert not leaks, f"{path.name} stores absolute paths of the machine that ran it:\n" + "\n".join(leaks)
+
+
+# ---- readme_numbers.py ----
+
+
+def numbers_root(tmp_path: Path, readme: str) -> Path:
+    """A repository root with `readme`, a notebook 04 whose outputs print a training summary, and reference metadata."""
+    (tmp_path / "notebooks").mkdir()
+    nb = new_notebook(cells=[new_code_cell("fit()", outputs=[])])
+    nb.cells[0].outputs = [
+        new_output("stream", text="input pipeline: 29,279 images/s on cpu\n"),
+        new_output("stream", name="stderr", text="test accuracy 99.00% after 1 s of training\n"),
+        new_output(
+            "stream", text="test accuracy 35.50% after 31 s of training\ncpu: 2 threads: 1,319 training images/s\n"
+        ),
+    ]
+    nbformat.write(nb, tmp_path / readme_numbers.NOTEBOOK_04)
+    reference = tmp_path / readme_numbers.REFERENCE
+    reference.parent.mkdir(parents=True)
+    reference.write_text(json.dumps({"test_acc": 0.8812, "run": {"epochs": 30, "device": "cpu: 2 threads"}}))
+    (tmp_path / "README.md").write_text(readme, encoding="utf-8")
+    return tmp_path
+
+
+def test_readme_numbers_fill_and_check(tmp_path, capsys):
+    readme = (
+        "| demo | <!-- numbers:nb04.test_acc .1% -->30%<!-- /numbers --> in "
+        "<!-- numbers:nb04.train_s -->26<!-- /numbers --> s, "
+        "<!-- numbers:nb04.images_per_s , -->386<!-- /numbers --> |\n"
+        "Reference: <!-- numbers:reference.test_acc .1% -->88.1%<!-- /numbers --> after "
+        "<!-- numbers:reference.run.epochs -->30<!-- /numbers --> epochs on <!-- numbers:reference.run.device -->"
+        "cpu: 2 threads<!-- /numbers -->; pipeline <!-- numbers:nb04.pipeline_images_per_s , -->1<!-- /numbers -->.\n"
+    )
+    root = numbers_root(tmp_path, readme)
+    assert readme_numbers.main(["--check", "--root", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "numbers:nb04.train_s: README has '26', the committed source '31'" in out, "stderr lines are not read"
+    assert (root / "README.md").read_text() == readme, "--check must not write"
+
+    assert readme_numbers.main(["--root", str(root)]) == 0
+    expected = (
+        readme.replace("-->30%<", "-->35.5%<").replace("-->26<", "-->31<").replace("-->386<", "-->1,319<")
+    ).replace("-->1<", "-->29,279<")
+    assert (root / "README.md").read_text() == expected
+    assert readme_numbers.main(["--check", "--root", str(root)]) == 0
+
+
+def test_readme_numbers_name_a_missing_source(tmp_path, capsys):
+    root = numbers_root(tmp_path, "<!-- numbers:reference.test_acc .1% -->88.1%<!-- /numbers -->\n")
+    metadata = (root / readme_numbers.REFERENCE).read_text()
+    (root / readme_numbers.REFERENCE).unlink()
+    assert readme_numbers.main(["--check", "--root", str(root)]) == 2
+    assert "gooknet_helpers/reference/metadata.json does not exist" in capsys.readouterr().err
+    (root / readme_numbers.REFERENCE).write_text(metadata)
+    for marker, message in [
+        ("reference.epochs", "has no field 'epochs'"),
+        ("nb04.speed", "nb04 has no field 'speed'"),
+        ("results/gpu.images_per_s", "benchmarks/results/gpu.json does not exist"),
+        ("elsewhere.x", "unknown source"),
+        ("nb04.test_acc ,d", "cannot format"),
+    ]:
+        (root / "README.md").write_text(f"<!-- numbers:{marker} -->1<!-- /numbers -->")
+        assert readme_numbers.main(["--check", "--root", str(root)]) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_readme_numbers_match_the_committed_sources():
+    assert readme_numbers.main(["--check"]) == 0, "run: make readme"
+    assert "<!-- numbers:nb04.test_acc" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+# ---- the Makefile and tools/find_python.sh ----
+
+
+def make(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`make ARGS` in the repository root; its output, never raising."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), *args], capture_output=True, text=True, env=env
+    )
+
+
+def fake_python(path: Path, version: str) -> Path:
+    """An executable at `path` that runs this Python but reports itself as Python `version` (e.g. "3.10")."""
+    major, minor = version.split(".")
+    prelude = f"import sys; sys.version_info = ({major}, {minor}, 0, 'final', 0)"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" -c "{prelude}; exec(sys.argv.pop(1))" "$2"\n')
+    path.chmod(0o755)
+    return path
+
+
+def test_make_passes_torch_index_and_lab_args_on(tmp_path):
+    venv = f"VENV={tmp_path / 'venv'}"
+    dry = make("-n", "install", venv, "TORCH_INDEX=https://download.pytorch.org/whl/cpu")
+    assert dry.returncode == 0, dry.stderr
+    assert (
+        "pip install --quiet --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt" in dry.stdout
+    )
+    assert "--extra-index-url" not in make("-n", "install", venv).stdout, "the default must stay offline-friendly"
+    lab = make("-n", "lab", venv, "ARGS=--no-browser --port 8899")
+    assert re.search(r"/bin/jupyter lab notebooks/ (--allow-root )?--no-browser --port 8899$", lab.stdout, re.M), (
+        lab.stdout
+    )
+
+
+def test_make_refuses_an_old_python_before_making_a_venv(tmp_path):
+    old = fake_python(tmp_path / "bin" / "python3.10", "3.10")
+    result = make("install", f"VENV={tmp_path / 'venv'}", f"PYTHON={old}")
+    assert result.returncode != 0
+    assert f"gooknet needs Python 3.11 or newer, but {old} is Python 3.10" in result.stderr
+    assert not (tmp_path / "venv").exists()
+
+
+def test_make_rebuilds_a_venv_made_by_another_python(tmp_path):
+    venv = tmp_path / "venv"
+    fake_python(venv / "bin" / "python", "3.10")
+    (venv / "pyvenv.cfg").write_text("version = 3.10.13\n")
+    (venv / ".installed").touch()
+    (tmp_path / "empty.txt").write_text("")
+    env = os.environ | {"PIP_NO_INDEX": "1"}  # offline: keep the pip that comes with the new venv
+    result = make(
+        "install", f"VENV={venv}", f"PYTHON={sys.executable}", f"REQUIREMENTS={tmp_path / 'empty.txt'}", env=env
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "was made by another Python: rebuilding it" in result.stdout
+    rebuilt = subprocess.run(
+        [venv / "bin" / "python", "-c", "import sys; print(sys.version_info[:2])"], capture_output=True
+    )
+    assert rebuilt.stdout.decode().strip() == str(sys.version_info[:2])
+    assert (venv / f".installed-{sys.version_info.major}.{sys.version_info.minor}").exists()
+
+
+def test_find_python_finds_a_version_or_says_what_to_do():
+    script = ROOT / "tools" / "find_python.sh"
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    found = subprocess.run([script, version], capture_output=True, text=True)
+    if found.returncode == 0:  # python3.X on PATH or under pyenv; a bare venv may have neither
+        reported = subprocess.run(
+            [found.stdout.strip(), "-c", "import sys; print(sys.version_info[:2])"], capture_output=True
+        )
+        assert reported.stdout.decode().strip() == str(sys.version_info[:2])
+    missing = subprocess.run([script, "3.99"], capture_output=True, text=True)
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert missing.stderr.strip() == (
+        "no Python 3.99 found (neither python3.99 on PATH nor one installed by pyenv): install it, "
+        "or name it with COLAB_PYTHON=/path/to/python3.99"
+    )

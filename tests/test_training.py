@@ -1,17 +1,27 @@
-"""The training recipe: schedule, optimizer groups, checkpoints, and that learning happens (real data in CI)."""
+"""The training recipe: schedule, optimizer groups, model sizes, logged quantities, clear errors, and that learning
+happens (real data in CI). Stopping and checkpoints: test_interrupt.py and test_checkpoints.py."""
 
 import os
 import time
+from dataclasses import replace
 
 import pytest
 import torch
+import torch.nn.functional as F
 
-from gooknet_helpers.data import load_data, synthetic_data
+from gooknet_helpers import training
+from gooknet_helpers.data import load_data, normalize, synthetic_data
+from gooknet_helpers.network import CIFAR, GoogLeNet, googlenet_loss
 from gooknet_helpers.training import (
+    BatchSizeError,
+    OutOfMemoryError,
     TrainConfig,
     amp_dtype,
     build_model,
+    checked_steps_per_epoch,
+    evaluate,
     fit,
+    grad_norms,
     load_model,
     make_optimizer,
     one_cycle,
@@ -82,11 +92,11 @@ def test_checkpoint_resume_reproduces_an_uninterrupted_run(tmp_path, one_thread)
     fit(straight, data, config, progress=False)
 
     def interrupt(history):
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt  # a hook interrupting at the end of epoch 1: fit stops there and returns
 
     path = tmp_path / "checkpoint.pt"
-    with pytest.raises(KeyboardInterrupt):
-        fit(build_model(config), data, config, checkpoint=path, on_epoch=interrupt, progress=False)
+    partial = fit(build_model(config), data, config, checkpoint=path, on_epoch=interrupt, progress=False)
+    assert partial["epoch"] == [1] and partial["interrupted"]
     resumed = build_model(config)
     history = fit(resumed, data, config, checkpoint=path, resume=True, progress=False)
     assert history["epoch"] == [1, 2]
@@ -105,6 +115,116 @@ def test_summary_and_step_speed(one_thread):
     assert summary.macs > 0 and "SYNTHETIC" in summary.data and 0 < summary.data_fraction < 1
     speed, peak = step_speed(model, torch.device("cpu"), batch_size=8, steps=1, warmup=1)
     assert speed > 0 and peak is None
+
+
+def aux_share(model: GoogLeNet) -> float:
+    """Parameters of the two aux heads per parameter of the rest of the network."""
+    aux = sum(p.numel() for head in (model.aux1, model.aux2) for p in head.parameters())
+    return aux / (sum(p.numel() for p in model.parameters()) - aux)
+
+
+def test_aux_heads_scale_with_width():
+    """At width 1 the aux heads have the paper's 1x1 conv of 128 and FC of 1024; narrower networks scale them with the
+    trunk, so they keep about the paper's share (0.73 x the trunk) instead of dwarfing it (44x at width 0.125 when
+    they stayed full size)."""
+    full = GoogLeNet(10, True, **CIFAR, width=1.0, channel_multiple=1)
+    assert full.aux1.conv.conv.out_channels == 128 and full.aux1.fc1.out_features == 1024
+    assert full.aux2.conv.conv.out_channels == 128 and full.aux2.fc1.out_features == 1024
+    narrow = build_model(TrainConfig(width=0.125, aux_logits=True))
+    assert (narrow.aux1.conv.conv.out_channels, narrow.aux1.fc1.out_features) == (16, 128)
+    assert 0.5 < aux_share(narrow) < 1.0 and abs(aux_share(full) - 0.73) < 0.01
+
+
+def test_channel_counts_round_to_multiples_of_8_for_training_and_stay_exact_for_teaching():
+    def channels(model: GoogLeNet) -> list[int]:
+        return [m.out_channels for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+
+    assert TrainConfig().channel_multiple == 8
+    assert all(c % 8 == 0 for c in channels(build_model(TrainConfig(width=0.25, aux_logits=True))))
+    exact = channels(GoogLeNet(10, True, **CIFAR, width=0.25, channel_multiple=1))
+    assert 52 in exact and 6 in exact  # 208 x 0.25 (4a's 3x3) and 24 x 0.25 (4b's 5x5 reduce), as scaled
+    assert channels(build_model(TrainConfig(width=0.25, aux_logits=True, channel_multiple=1))) == exact
+
+
+def test_train_and_test_loss_are_the_same_quantity(one_thread):
+    """The logged train loss is plain cross entropy of the main head, as the test loss is (no label smoothing, no aux
+    losses): with the test set = the training set and a learning rate of ~0, the two agree closely, while the
+    optimised loss (what was logged before) is far higher."""
+    data = synthetic_data(train_per_class=10, test_per_class=2)
+    tensors = data.train_images, data.train_labels
+    same = replace(data, test_images=tensors[0], test_labels=tensors[1])
+    config = TrainConfig(epochs=1, **{**TINY, "lr": 1e-9, "batch_size": 100}, aux_logits=True, label_smoothing=0.5)
+    model = build_model(config)
+    history = fit(model, same, config, progress=False)
+    test_loss, _ = evaluate(model, same, config)
+    # Train mode (batch statistics, dropout, augmented crops) vs eval mode: close, not equal.
+    assert abs(history["train_loss"][0] - test_loss) < 0.1 * test_loss
+    with torch.no_grad():
+        out = model.train()(normalize(same.train_images))
+    optimised = googlenet_loss(out, same.train_labels, config.aux_weight, config.label_smoothing)
+    assert optimised > 1.3 * F.cross_entropy(out.logits, same.train_labels)
+
+
+def test_grad_norms_match_the_per_parameter_definition():
+    model = build_model(TrainConfig(width=0.125))
+    model(torch.randn(4, 3, 32, 32)).sum().backward()
+    modules = [model.conv1, model.inception3a, model.inception4a]
+    expected = [torch.linalg.vector_norm(torch.cat([p.grad.flatten() for p in m.parameters()])) for m in modules]
+    assert torch.allclose(grad_norms(modules), torch.stack(expected), rtol=1e-5)
+
+
+def test_fused_sgd_on_cuda_only():
+    config = TrainConfig(width=0.125)
+    assert not make_optimizer(build_model(config), config).defaults["fused"]  # CPU: PyTorch's default (foreach)
+    # On CUDA `fused=True`: tests/test_cuda_sync.py checks it.
+
+
+def test_a_batch_larger_than_a_shard_is_a_clear_error():
+    assert checked_steps_per_epoch(1000, 100, 2) == 5
+    with pytest.raises(BatchSizeError, match="250 training images each of the 4 process"):
+        checked_steps_per_epoch(1000, 300, 4)  # 250 images per process: not one batch of 300
+    data = synthetic_data(train_per_class=3, test_per_class=1)
+    config = TrainConfig(width=0.125, batch_size=64)
+    with pytest.raises(BatchSizeError, match="--batch-size"):
+        fit(build_model(config), data, config, progress=False)
+
+
+def no_memory(*args, **kwargs):
+    raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has 1.2 GiB free.")
+
+
+def test_out_of_memory_in_training_names_the_batch_size(monkeypatch, one_thread):
+    data = synthetic_data(train_per_class=10, test_per_class=2)
+    config = TrainConfig(epochs=1, **TINY)
+    monkeypatch.setattr(training, "train_step", no_memory)
+    with pytest.raises(OutOfMemoryError, match=r"batch_size=50 \(CUDA out of memory\)") as error:
+        fit(build_model(config), data, config, progress=False)
+    assert "--batch-size 25" in str(error.value) and "expandable_segments:True" in str(error.value)
+    assert isinstance(error.value, torch.OutOfMemoryError)  # code that catches PyTorch's error still catches it
+    assert error.value.__context__ is None  # raised after the failed step's tensors were released
+
+
+def test_out_of_memory_in_evaluation_names_the_eval_batch_size(monkeypatch):
+    data = synthetic_data(train_per_class=1, test_per_class=2)
+    config = TrainConfig(width=0.125)
+    model = build_model(config)
+    monkeypatch.setattr(model, "forward", no_memory)
+    with pytest.raises(OutOfMemoryError, match="eval_batch_size=1000") as error:
+        predict(model.train(), data, config)
+    assert "--eval-batch-size 500" in str(error.value) and model.training  # the mode is restored
+
+
+def test_checkpoint_rebuilds_its_own_architecture_after_the_preset_changes(tmp_path, monkeypatch, one_thread):
+    data = synthetic_data(train_per_class=5, test_per_class=1)
+    config = TrainConfig(epochs=1, **TINY)
+    model = build_model(config)
+    fit(model, data, config, checkpoint=tmp_path / "checkpoint.pt", progress=False)
+    monkeypatch.setitem(CIFAR, "stem", "imagenet")  # a later edit of the preset
+    monkeypatch.setitem(CIFAR, "aux_pool", "paper")
+    assert build_model(config).stem == "imagenet"
+    loaded, _ = load_model(tmp_path / "checkpoint.pt")
+    assert loaded.stem == "small" and loaded.config == model.config
+    assert torch.equal(predict(loaded, data, config), predict(model.eval(), data, config))
 
 
 # The smoke learning assertion on the real CIFAR-10 subset: 5 epochs over its 5,000 training images, about 1.5

@@ -4,6 +4,8 @@
     python tools/execute_notebooks.py --normalise-only notebooks/*.ipynb  # normalise only, no kernel
     python tools/execute_notebooks.py --check notebooks/*.ipynb           # exit 1 if one is not normalised
 
+`make normalise` runs the second line (no kernel, no data); `make notebooks` the first.
+
 Execution uses a python3 kernel from this interpreter's environment (the venv), with the
 notebook's folder as working directory, in full mode (GOOKNET_SMOKE unset). Normalising:
 - notebook metadata: only kernelspec, a version-free language_info, slide settings, and Colab's
@@ -15,12 +17,18 @@ notebook's folder as working directory, in full mode (GOOKNET_SMOKE unset). Norm
 - slides (JupyterLab's RISE extension or `jupyter nbconvert --to slides`): a markdown cell starting
   "# " or "## " opens a slide, "### " a sub-slide, the Colab install cell is skipped, the rest follows on.
 Normalising is idempotent, so `--check` holds after any run of this script.
+
+`--check` judges what would be committed, not what an editor left behind: JupyterLab autosaves a notebook that was
+merely opened with the running kernel's metadata (`language_info.version`, ...). A notebook passes when it is
+normalised, or when normalising it gives back exactly its committed version (git HEAD), so that opening a notebook
+never turns `make test` red, while a changed notebook must be normalised before it is committed.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -100,6 +108,16 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int) -> None:
     client.execute(env=env, cleanup_kc=True)  # shut the kernel down: we, not nbclient, made its manager
 
 
+def committed(path: Path) -> str | None:
+    """The text of `path` at git HEAD; None outside a git checkout, without git, or for a file git does not track."""
+    command = ["git", "show", f"HEAD:./{path.name}"]
+    try:
+        result = subprocess.run(command, cwd=path.resolve().parent, capture_output=True, encoding="utf-8")
+    except OSError:
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="+", type=Path)
@@ -116,14 +134,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"executing {path} ...", flush=True)
             execute(nb, path.resolve().parent, args.timeout)
         new_text = nbformat.writes(normalise(nb)) + "\n"
-        if new_text != text:
+        if new_text == text:
+            continue
+        if not args.check:
+            path.write_text(new_text, encoding="utf-8")
+        elif new_text == committed(path):
+            print(f"{path}: differs from its commit only by editor metadata (make normalise restores it)")
+        else:
             stale.append(path)
-            if not args.check:
-                path.write_text(new_text, encoding="utf-8")
-    if args.check:
-        for path in stale:
-            print(f"not normalised: {path} (run: python tools/execute_notebooks.py --normalise-only {path})")
-    return 1 if args.check and stale else 0
+    for path in stale:
+        print(f"not normalised: {path} (run: make normalise, which does not re-execute anything)")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

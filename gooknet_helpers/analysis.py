@@ -1,0 +1,462 @@
+"""Looking inside a trained GoogLeNet (notebook 05): activations, branches switched off, aux heads, probes, Grad-CAM.
+
+Everything works through forward hooks that are removed when the work is done, so the model leaves every function
+exactly as it came in: same parameters, same mode, no gradients left behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NamedTuple
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+from torch import nn
+from tqdm.auto import tqdm
+
+from .anatomy import LayerShapes, trace_shapes
+from .blocks import Inception
+from .data import batches
+from .plots import BRANCH_COLORS
+
+BRANCHES = ("branch1", "branch2", "branch3", "branch4")
+
+
+def inception_modules(model: nn.Module) -> dict[str, Inception]:
+    """The Inception modules in forward order, keyed by their attribute name ("inception3a" ... "inception5b")."""
+    return {name: m for name, m in model.named_children() if isinstance(m, Inception)}
+
+
+def branch_labels(module: Inception) -> tuple[str, ...]:
+    """What each branch computes: "1x1", "3x3", "5x5" (or "3x3" in torchvision's variant), "pool"."""
+    k = module.branch3[-1].conv.kernel_size[0]
+    return ("1x1", "3x3", f"{k}x{k}", "pool")
+
+
+def short(name: str) -> str:
+    """The module's name as Table 1 writes it: inception3a -> 3a."""
+    return name.removeprefix("inception")
+
+
+def have_images(data: object | None) -> bool:
+    """True if the images were loaded; otherwise print the one line saying that this cell needs them."""
+    if data is None:
+        print("skipped: this cell needs the CIFAR-10 images (see section 1)")
+    return data is not None
+
+
+# ---- Hooks: record, switch off, run the rest ----
+
+
+@contextmanager
+def capture(modules: dict[str, nn.Module], inputs: bool = False) -> Iterator[dict[str, torch.Tensor]]:
+    """Record the output (or with `inputs=True` the input) of each named module during the forward passes run
+    inside the `with` block; the latest pass wins. The hooks are removed on leaving the block."""
+    recorded: dict[str, torch.Tensor] = {}
+    hooks = []
+    for name, module in modules.items():
+        if inputs:
+            hook = module.register_forward_pre_hook(lambda m, args, name=name: recorded.__setitem__(name, args[0]))
+        else:
+            hook = module.register_forward_hook(lambda m, args, out, name=name: recorded.__setitem__(name, out))
+        hooks.append(hook)
+    try:
+        yield recorded
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+@contextmanager
+def switch_off(module: Inception, branch: str) -> Iterator[None]:
+    """Inside the `with` block, `module`'s `branch` ("branch1" ... "branch4") outputs zeros: the concatenation
+    keeps its shape, the branch's channels carry nothing. Its weights are not touched; the hook goes on exit."""
+    hook = getattr(module, branch).register_forward_hook(lambda m, args, out: torch.zeros_like(out))
+    try:
+        yield
+    finally:
+        hook.remove()
+
+
+def run_from(model: nn.Module, layers: list[LayerShapes], start: str, x: torch.Tensor) -> torch.Tensor:
+    """The rest of the eval-mode forward pass: layer `start` (given its input `x`), every later layer, the logits.
+
+    `layers` is `anatomy.trace_shapes(model, size)`: the order in which forward() calls the layers, with their input
+    shapes (so the flatten before the classifier happens where forward() does it).
+    """
+    names = [layer.name for layer in layers]
+    for layer in layers[names.index(start) :]:
+        x = getattr(model, layer.name)(x.reshape(len(x), *layer.input))
+    return x
+
+
+# ---- Branches switched off, one at a time ----
+
+
+class Ablation(NamedTuple):
+    """Which test images the model gets right with all branches on, and with each branch switched off."""
+
+    modules: list[str]  # "3a" ... "5b"
+    branches: tuple[str, ...]  # "1x1", "3x3", "5x5", "pool"
+    clean: torch.Tensor  # (N,) bool
+    ablated: torch.Tensor  # (modules, branches, N) bool
+
+    @property
+    def accuracy(self) -> float:
+        return self.clean.float().mean().item()
+
+    def drops(self) -> torch.Tensor:
+        """(modules, branches) accuracy drop in percentage points when that one branch is switched off."""
+        return 100 * (self.clean.float().mean() - self.ablated.float().mean(-1))
+
+    def standard_errors(self) -> torch.Tensor:
+        """(modules, branches) standard error of each drop, in points, for paired outcomes on the same images:
+        only the images that change (right -> wrong or wrong -> right) carry information."""
+        diff = self.clean.float() - self.ablated.float()  # +1, 0 or -1 per image
+        return 100 * diff.std(-1, correction=1) / diff.shape[-1] ** 0.5
+
+
+@torch.no_grad()
+def ablate_branches(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500, progress: bool = True
+) -> Ablation:
+    """Test every Inception branch by switching it off (`switch_off`), one at a time, on the uint8 `images`.
+
+    Work is shared: per batch the clean pass records each module's input once, and every ablation of a module
+    re-runs only that module and the layers after it (`run_from`), not the stem and earlier modules.
+    """
+    was_training = model.training
+    model.eval()
+    modules = inception_modules(model)
+    layers = trace_shapes(model, images.shape[-1])
+    clean, ablated = [], []
+    steps = -(-len(labels) // batch_size)
+    for x, y in tqdm(
+        batches(images, labels, batch_size), total=steps, desc="switching branches off", disable=not progress
+    ):
+        with capture(modules, inputs=True) as inputs:
+            clean.append(model(x).argmax(1) == y)
+        per_module = []
+        for name, module in modules.items():
+            per_branch = []
+            for branch in BRANCHES:
+                with switch_off(module, branch):
+                    per_branch.append(run_from(model, layers, name, inputs[name]).argmax(1) == y)
+            per_module.append(torch.stack(per_branch))
+        ablated.append(torch.stack(per_module))
+    model.train(was_training)
+    first = next(iter(modules.values()))
+    return Ablation([short(n) for n in modules], branch_labels(first), torch.cat(clean), torch.cat(ablated, -1))
+
+
+# ---- First-layer filters ----
+
+
+def filter_shares(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each filter (out, 3, k, k): the share of its squared weights in its grey part (the same kernel on R, G
+    and B: it sees brightness, not colour) and in its flat part (the same weight at every tap: it sees colour,
+    not shape). Filters of random weights average 1/3 and 1/k^2."""
+    w = weight.detach().float()
+    energy = w.pow(2).sum((1, 2, 3))
+    grey = w.mean(1, keepdim=True).expand_as(w).pow(2).sum((1, 2, 3))
+    flat = w.mean((2, 3), keepdim=True).expand_as(w).pow(2).sum((1, 2, 3))
+    return grey / energy, flat / energy
+
+
+# ---- Activations: what each branch sends on ----
+
+
+@torch.no_grad()
+def branch_energy(model: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """(modules, 4) mean over images of the sum of squares of each branch's output: how much signal each branch
+    puts into the concatenation the next layer reads."""
+    was_training = model.training
+    model.eval()
+    hooked = {f"{n}.{b}": getattr(m, b) for n, m in inception_modules(model).items() for b in BRANCHES}
+    labels = torch.zeros(len(images), dtype=torch.long, device=images.device)  # batches() wants labels; unused
+    total = torch.zeros(len(hooked))
+    with capture(hooked) as outputs:
+        for x, _ in batches(images, labels, batch_size):
+            model(x)
+            total += torch.stack([outputs[key].float().pow(2).sum().cpu() for key in hooked])
+    model.train(was_training)
+    return (total / len(images)).view(-1, len(BRANCHES)).cpu()
+
+
+def channel_shares(model: nn.Module) -> torch.Tensor:
+    """(modules, 4) share of each module's output channels that each branch makes (from the architecture)."""
+    rows = []
+    for module in inception_modules(model).values():
+        counts = [_out_channels(getattr(module, b)) for b in BRANCHES]
+        rows.append(torch.tensor(counts, dtype=torch.float) / sum(counts))
+    return torch.stack(rows)
+
+
+def _out_channels(branch: nn.Module) -> int:
+    return [m for m in branch.modules() if isinstance(m, nn.Conv2d)][-1].out_channels
+
+
+# ---- Classifiers halfway up: aux heads and linear probes ----
+
+
+class Readout(NamedTuple):
+    """What one pass over a set of images gives: main logits, aux-head logits, pooled features per layer."""
+
+    logits: torch.Tensor  # (N, classes)
+    aux: dict[str, torch.Tensor]  # "aux1", "aux2" -> (N, classes); empty without aux heads
+    features: dict[str, torch.Tensor]  # layer name -> (N, C), the layer's output averaged over its positions
+
+
+def probe_layers(model: nn.Module) -> list[str]:
+    """The stem's last convolution and every Inception module: where the probes read the network."""
+    return ["conv3", *inception_modules(model)]
+
+
+@torch.no_grad()
+def read_out(model: nn.Module, images: torch.Tensor, batch_size: int = 500, progress: bool = True) -> Readout:
+    """One eval-mode pass over the uint8 `images`: logits, the aux heads' logits (each head called in eval mode on
+    the features it is attached to: inception4a's and inception4d's outputs) and pooled features for the probes."""
+    was_training = model.training
+    model.eval()
+    names = probe_layers(model)
+    logits, aux, features = [], {"aux1": [], "aux2": []}, {n: [] for n in names}
+    labels = torch.zeros(len(images), dtype=torch.long, device=images.device)
+    steps = -(-len(images) // batch_size)
+    with capture({n: model.get_submodule(n) for n in names}) as outputs:
+        for x, _ in tqdm(batches(images, labels, batch_size), total=steps, desc="reading out", disable=not progress):
+            logits.append(model(x).float())
+            for name in names:
+                features[name].append(outputs[name].float().mean((2, 3)))
+            if model.aux1 is not None:
+                aux["aux1"].append(model.aux1(outputs["inception4a"]).float())
+                aux["aux2"].append(model.aux2(outputs["inception4d"]).float())
+    model.train(was_training)
+    return Readout(
+        torch.cat(logits).cpu(),
+        {k: torch.cat(v).cpu() for k, v in aux.items() if v},
+        {k: torch.cat(v).cpu() for k, v in features.items()},
+    )
+
+
+def linear_probe(
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    test_x: torch.Tensor,
+    test_y: torch.Tensor,
+    weight_decay: float = 1e-3,
+    steps: int = 200,
+) -> tuple[float, float]:
+    """Train and test accuracy of a multinomial logistic regression on standardised features.
+
+    Full-batch L-BFGS from zero weights, so the result depends only on the features. `weight_decay` is an L2
+    penalty on the weights (keeps the probe from memorising a small training slice).
+    """
+    mean, std = train_x.mean(0), train_x.std(0) + 1e-6
+    train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
+    probe = nn.Linear(train_x.shape[1], int(max(train_y.max(), test_y.max())) + 1)
+    nn.init.zeros_(probe.weight)
+    nn.init.zeros_(probe.bias)
+    optimizer = torch.optim.LBFGS(probe.parameters(), lr=1, max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(probe(train_x), train_y) + weight_decay * probe.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(closure)
+    with torch.no_grad():
+        return tuple((probe(x).argmax(1) == y).float().mean().item() for x, y in ((train_x, train_y), (test_x, test_y)))
+
+
+# ---- Where it looks: Grad-CAM ----
+
+
+def grad_cam(
+    model: nn.Module, layer: nn.Module, images: torch.Tensor, targets: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Grad-CAM (Selvaraju et al. 2017, arXiv:1610.02391) of `layer` for normalised `images` (N, 3, H, W).
+
+    Each channel of the layer's output is weighted by the mean gradient of the target class's logit over its
+    positions; the weighted sum, with negatives set to 0, is upsampled to the image and scaled to a maximum of 1.
+    `targets`: the class per image (default: the predicted one). Returns (N, H, W) maps in [0, 1]. Only the
+    layer's output gets a gradient (`torch.autograd.grad`), so no parameter's `.grad` changes; the hook is removed.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.enable_grad(), capture({"layer": layer}) as outputs:
+            logits = model(images)
+            activation = outputs["layer"]
+            targets = logits.argmax(1) if targets is None else targets
+            (grads,) = torch.autograd.grad(logits.gather(1, targets[:, None]).sum(), activation)
+    finally:
+        model.train(was_training)
+    weights = grads.mean((2, 3), keepdim=True)  # (N, C, 1, 1): how much each channel raises the class score
+    cam = F.relu((weights * activation).sum(1, keepdim=True)).detach()
+    cam = F.interpolate(cam, size=images.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
+    return cam / cam.flatten(1).amax(1).clamp_min(1e-12)[:, None, None]
+
+
+@torch.no_grad()
+def blank_top(
+    model: nn.Module, images: torch.Tensor, maps: torch.Tensor, targets: torch.Tensor, fraction: float = 0.2
+) -> torch.Tensor:
+    """Probability of class `targets` after setting the `fraction` of pixels where `maps` is highest to 0 (the
+    mean image, for normalised input). A saliency map that points at what matters should make it fall."""
+    k = max(1, round(fraction * maps[0].numel()))
+    threshold = maps.flatten(1).topk(k, dim=1).values[:, -1, None, None]
+    kept = (maps < threshold).unsqueeze(1).to(images.dtype)
+    was_training = model.training
+    probs = model.eval()(images * kept).softmax(1)
+    model.train(was_training)
+    return probs.gather(1, targets[:, None])[:, 0]
+
+
+class DeletionCheck(NamedTuple):
+    """Mean probability of the predicted class: as is, with the map's top pixels blanked, with another image's."""
+
+    original: float
+    own_map: float
+    other_map: float
+
+
+def deletion_check(
+    model: nn.Module, layer: nn.Module, images: torch.Tensor, fraction: float = 0.2, batch_size: int = 100
+) -> DeletionCheck:
+    """Does Grad-CAM point at what the decision needs? Blank the `fraction` of pixels it rates highest and see the
+    predicted class's probability fall; as a control, blank as many pixels chosen by the map of another image (the
+    next one in the batch), a region of the same kind that has nothing to do with this image."""
+    was_training = model.training
+    model.eval()
+    sums = torch.zeros(3)
+    labels = torch.zeros(len(images), dtype=torch.long, device=images.device)  # batches() wants labels; unused
+    for x, _ in batches(images, labels, batch_size):
+        maps = grad_cam(model, layer, x)
+        with torch.no_grad():
+            original, predicted = model(x).softmax(1).max(1)
+        own = blank_top(model, x, maps, predicted, fraction)
+        other = blank_top(model, x, maps.roll(1, 0), predicted, fraction)
+        sums += torch.stack([original.sum(), own.sum(), other.sum()]).cpu()
+    model.train(was_training)
+    return DeletionCheck(*(sums / len(images)).tolist())
+
+
+# ---- Figures ----
+
+
+def filter_grid(weights: dict[str, torch.Tensor]) -> Figure:
+    """First-layer filters (out, 3, k, k) as RGB images, one row per set (e.g. untrained, trained); each filter is
+    scaled to its own range, so only its pattern and colour show, not its size (batch norm rescales it anyway)."""
+    n = max(len(w) for w in weights.values())
+    fig, axes = plt.subplots(len(weights), n, figsize=(0.75 * n, 1.0 * len(weights) + 0.3), squeeze=False)
+    for row, (name, w) in zip(axes, weights.items(), strict=True):
+        w = w.detach().float().cpu()
+        low, high = w.amin((1, 2, 3), keepdim=True), w.amax((1, 2, 3), keepdim=True)
+        scaled = (w - low) / (high - low).clamp_min(1e-12)
+        for i, ax in enumerate(row):
+            ax.set(xticks=[], yticks=[])
+            if i < len(w):
+                ax.imshow(scaled[i].permute(1, 2, 0).numpy(), interpolation="nearest")
+        row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle(f"conv1: {n} filters of {tuple(w.shape[1:])} (channels, height, width), each scaled to its own range")
+    fig.tight_layout()
+    return fig
+
+
+def share_bars(shares: dict[str, torch.Tensor], modules: list[str], branches: tuple[str, ...]) -> Figure:
+    """One panel per (modules, 4) share table: stacked bars per module, one colour per branch."""
+    fig, axes = plt.subplots(1, len(shares), figsize=(4.6 * len(shares), 3.4), sharey=True, squeeze=False)
+    colors = list(BRANCH_COLORS.values())[:4]
+    for ax, (title, table) in zip(axes[0], shares.items(), strict=True):
+        bottom = torch.zeros(len(modules))
+        for j, (label, color) in enumerate(zip(branches, colors, strict=True)):
+            ax.bar(modules, table[:, j], bottom=bottom, color=color, label=label, edgecolor="white")
+            bottom += table[:, j]
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("Inception module")
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0, 0].set_ylabel("share of the module's output")
+    axes[0, -1].legend(title="branch", bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def ablation_heatmap(ablation: Ablation) -> Figure:
+    """The (modules x branches) accuracy drop as a heat map, each cell labelled with its drop and standard error."""
+    drops, errors = ablation.drops(), ablation.standard_errors()
+    fig, ax = plt.subplots(figsize=(5.2, 5.6))
+    limit = max(drops.abs().max().item(), 1e-6)
+    image = ax.imshow(drops.numpy(), cmap="Reds", vmin=0, vmax=limit, aspect="auto")  # a rise shows white
+    for i in range(drops.shape[0]):
+        for j in range(drops.shape[1]):
+            color = "white" if drops[i, j] > 0.6 * limit else "black"
+            text = f"{drops[i, j]:.1f}\n±{errors[i, j]:.1f}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7.5, color=color)
+    ax.set_xticks(range(len(ablation.branches)), [f"{b}\nbranch" for b in ablation.branches])
+    ax.set_yticks(range(len(ablation.modules)), ablation.modules)
+    ax.set_ylabel("Inception module (input side at the top)")
+    n = ablation.clean.numel()
+    ax.set_title(f"Accuracy drop when one branch is switched off\n{n:,} test images, clean {ablation.accuracy:.1%}")
+    fig.colorbar(image, ax=ax, label="drop in test accuracy (percentage points)", shrink=0.8)
+    fig.tight_layout()
+    return fig
+
+
+def depth_plot(probes: dict[str, float], heads: dict[str, tuple[str, float]], chance: float) -> Figure:
+    """Probe test accuracy after each layer (line), with classifier heads as markers at the layer they read."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    names = list(probes)
+    ax.plot(names, list(probes.values()), "o-", color="#4c72b0", label="linear probe on pooled features")
+    for (label, (layer, acc)), marker in zip(heads.items(), "s^D", strict=False):
+        ax.plot([names.index(layer)], [acc], marker, ms=9, linestyle="none", label=label)
+    ax.axhline(chance, color="grey", linestyle=":", label="chance")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("layer the classifier reads (stem's last convolution, then the nine Inception modules)")
+    ax.set_ylabel("test accuracy")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def cam_grid(images: torch.Tensor, maps: dict[str, torch.Tensor], titles: list[str], title: str = "") -> Figure:
+    """uint8 images (N, 3, H, W) in the first row, then one row per saliency map set (name -> (N, H, W) in [0, 1]),
+    each map laid over its image, with a colour bar."""
+    n = len(images)
+    fig, axes = plt.subplots(1 + len(maps), n, figsize=(1.45 * n + 1.0, 1.55 * (1 + len(maps)) + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.set(xticks=[], yticks=[])
+    shown = None
+    for i in range(n):
+        picture = images[i].permute(1, 2, 0).cpu().numpy()
+        axes[0, i].imshow(picture)
+        axes[0, i].set_title(titles[i], fontsize=7)
+        for row, cam in zip(axes[1:], maps.values(), strict=True):
+            row[i].imshow(picture)
+            shown = row[i].imshow(cam[i].cpu().numpy(), cmap="jet", alpha=0.5, vmin=0, vmax=1)
+    for row, name in zip(axes, ["image", *maps], strict=True):
+        row[0].set_ylabel(name, fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    if shown is not None:
+        fig.colorbar(shown, ax=axes[1:].ravel().tolist(), label="Grad-CAM (max = 1)", shrink=0.8, pad=0.01)
+    return fig
+
+
+def confidence_histogram(probabilities: torch.Tensor, smoothed_target: float, title: str = "") -> Figure:
+    """Histogram of the top softmax probability per test image, with the label-smoothing target marked."""
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.hist(probabilities.cpu().numpy(), bins=50, range=(0, 1), color="#8fbfe0", edgecolor="white")
+    ax.axvline(smoothed_target, color="#c44e52", linestyle="--", label=f"smoothed target {smoothed_target:.2f}")
+    ax.set_xlabel("probability of the predicted class")
+    ax.set_ylabel("test images")
+    ax.set_title(title, fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig

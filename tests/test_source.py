@@ -1,0 +1,42 @@
+"""show_code: the package's real source, as text for nbval and as highlighted HTML for JupyterLab."""
+
+import inspect
+import textwrap
+
+import pytest
+from IPython.core.formatters import DisplayFormatter
+
+from gooknet_helpers import GoogLeNet, Inception, show_code
+from gooknet_helpers.exercises import check_module
+
+
+def test_a_class_is_shown_from_its_file():
+    code = show_code(Inception)
+    header, source = code.data.split("\n", 1)
+    assert header == "# gooknet_helpers/blocks.py"
+    assert source == inspect.getsource(Inception).rstrip("\n")
+    assert "torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], dim=1)" in source
+
+
+def test_a_method_is_dedented_and_named():
+    code = show_code(GoogLeNet.forward)
+    header, source = code.data.split("\n", 1)
+    assert header == "# gooknet_helpers/network.py (GoogLeNet.forward)"
+    assert source.startswith("def forward(self, x")
+    assert source == textwrap.dedent(inspect.getsource(GoogLeNet.forward)).rstrip("\n")
+    assert show_code(check_module).data.startswith("# gooknet_helpers/module_check.py\ndef check_module(")
+
+
+def test_plain_text_is_the_source_and_html_is_coloured_inline():
+    code = show_code(Inception)
+    data, _ = DisplayFormatter().format(code)
+    assert data["text/plain"] == code.data  # what nbval compares and a terminal shows
+    assert "text/latex" not in data
+    html = data["text/html"]
+    assert "style=" in html and "color:" in html and "<style>" not in html  # no stylesheet a front end may drop
+    assert "/work/" not in html and "/work/" not in code.data
+
+
+def test_things_without_source_are_refused_clearly():
+    with pytest.raises(TypeError, match="class, method or function"):
+        show_code(len)
