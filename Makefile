@@ -70,7 +70,7 @@ notebooks: $(STAMP)
 	$(BIN)/python tools/readme_numbers.py
 
 book: $(STAMP)
-	$(BIN)/sphinx-build -q -W --keep-going -c book -d _build/doctrees . $(SITE)
+	$(BIN)/python -m sphinx -q -W --keep-going -c book -d _build/doctrees . $(SITE)
 	@echo "site built: $(SITE)/index.html"
 
 readme: $(STAMP)

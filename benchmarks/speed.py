@@ -52,6 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--aux", action="store_true", help="include the auxiliary heads in every model")
     p.add_argument("--amp", default="auto", choices=("auto", "bf16", "fp16", "none"))
     p.add_argument("--compile", action="store_true", help="torch.compile every model first")
+    p.add_argument("--images", type=int, default=50_000, help="random CIFAR-sized training images for the recipe")
     p.add_argument("--json", type=Path, help="results file (default: benchmarks/results/speed_<device>.json)")
     return p.parse_args(argv)
 
@@ -137,7 +138,8 @@ def measure_all(args: argparse.Namespace, device: torch.device) -> dict:
     width = args.width or recipe_settings.get("width", TrainConfig().width)
     cifar_batch = args.cifar_batch_size or recipe_settings.get("batch_size", TrainConfig().batch_size)
     recipe = TrainConfig(width=width, batch_size=cifar_batch, aux_logits=args.aux, amp=args.amp, compile=args.compile)
-    fit_row = recipe_row(recipe, random_cifar(device), args.steps, warmup=1 if cpu and not args.compile else 5)
+    data = random_cifar(device, args.images)
+    fit_row = recipe_row(recipe, data, args.steps, warmup=1 if cpu and not args.compile else 5)
     step_row = speed_row(f"step: CIFAR model (width {width:g})", build_model(recipe), 32, cifar_batch, args, device)
     torch.manual_seed(0)
     tv = torchvision.models.googlenet(weights=None, aux_logits=args.aux, init_weights=True, num_classes=1000)
@@ -157,7 +159,7 @@ def measure_all(args: argparse.Namespace, device: torch.device) -> dict:
         compile=args.compile,
         rows={"recipe": fit_row, "step": step_row, **best},
         ratio=best["ours"]["images_per_s"] / best["torchvision"]["images_per_s"],
-        pipeline_images_per_s=data_speed(device, cifar_batch),
+        pipeline_images_per_s=data_speed(device, cifar_batch, args.images),
     )
 
 

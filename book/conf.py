@@ -9,15 +9,20 @@ is the landing page (`index.html` redirects to it); its links to `notebooks/*.ip
 the pages built from those files.
 """
 
+import tomllib
 from pathlib import Path
 
 from sphinx.application import Sphinx
+
+ROOT = Path(__file__).resolve().parents[1]
+# The one place the repository URL lives (as for the notebooks' Colab badges, tools/badges.py).
+REPOSITORY = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]["Repository"]
 
 project = "gooknet"
 author = "the gooknet authors"
 copyright = "the gooknet authors, MIT licence"
 
-extensions = ["myst_nb"]
+extensions = ["myst_nb", "sphinx.ext.githubpages"]  # githubpages: a .nojekyll file
 root_doc = "README"
 include_patterns = ["README.md", "docs/*.md", "notebooks/*.ipynb"]
 exclude_patterns = ["_build", ".venv*", "**/.ipynb_checkpoints"]
@@ -29,7 +34,7 @@ suppress_warnings = ["mystnb.unknown_mime_type"]  # widget views: stripped from 
 html_theme = "sphinx_book_theme"
 html_title = "gooknet: GoogLeNet, taught by running it"
 html_theme_options = {
-    "repository_url": "https://github.com/gooknet/gooknet",
+    "repository_url": REPOSITORY,
     "repository_branch": "main",
     "use_repository_button": True,
     "launch_buttons": {"colab_url": "https://colab.research.google.com"},

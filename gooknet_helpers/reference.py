@@ -1,4 +1,4 @@
-"""The results this package ships: a GoogLeNet trained on CIFAR-10, its curves, and the committed ablation runs.
+"""The results this package ships: a GoogLeNet trained on CIFAR-10, its curves, and the ablation experiments.
 
 They live in the package folder `gooknet_helpers/reference/` (package data), so a `pip install` of the
 repository and Colab get them too:
@@ -8,20 +8,29 @@ repository and Colab get them too:
     curves = reference_metrics()         # the run's metrics.json: per-epoch history and headline numbers
     runs = ablation_results()["runs"]    # every run of benchmarks/ablations.py (arm, seed, accuracies, ...)
 
-`tools/export_reference.py` writes the weights and metadata from a finished training run.
+`tools/export_reference.py` writes the weights and metadata from a finished training run. The ablation's arms
+(`ablation_configs`, `train_arm`) are defined here too, so notebook 04 can re-run them live on a GPU, and
+`compare_arms` turns runs over seeds into a mean difference, its standard error and a verdict.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import time
+from dataclasses import asdict, replace
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from statistics import mean, stdev
 
 import torch
 
+from .costs import measure
+from .data import ImageData
 from .network import GoogLeNet
+from .runtime import GooknetError, describe_device
+from .training import TrainConfig, build_model, evaluate, fit, matched_width
 
 WEIGHTS = "googlenet_cifar10.pt"
 METADATA = "metadata.json"
@@ -29,11 +38,11 @@ METRICS = "metrics.json"
 ABLATIONS = "ablations.json"
 
 
-class ReferenceUnavailableError(FileNotFoundError):
-    """A shipped result file is missing from the installed package."""
+class ReferenceUnavailableError(GooknetError, FileNotFoundError):
+    """A shipped result file is missing from the installed package (Jupyter shows the message alone)."""
 
 
-def _file(name: str) -> resources.abc.Traversable:
+def _file(name: str) -> Traversable:
     """A file of the package's reference/ folder; a clear error when it is not there."""
     path = resources.files(__package__) / "reference" / name
     if not path.is_file():
@@ -72,6 +81,65 @@ def reference_metrics() -> dict:
 def ablation_results() -> dict:
     """The committed results of `benchmarks/ablations.py`: its budget and every run (arm, seed, accuracies)."""
     return json.loads(_file(ABLATIONS).read_text())
+
+
+# ---- Ablations: notebook 04's two experiments, over seeds ----
+# Budgets: model width, training images (a slice spread over the training set), test images, recipe, seeds.
+ABLATION_BUDGETS = {
+    "cpu": dict(width=0.125, train=5000, test=5000, epochs=1, batch_size=64, lr=0.2, seeds=3),
+    "gpu": dict(width=0.5, train=50000, test=10000, epochs=8, batch_size=512, lr=0.4, seeds=3),
+    "smoke": dict(width=0.125, train=100, test=50, epochs=1, batch_size=25, lr=0.1, seeds=3),
+}
+ARMS = ("bottleneck", "bottleneck + aux", "naive")
+# What each comparison measures: (arm, baseline); a positive difference favours the arm.
+COMPARISONS = {"aux_heads": ("bottleneck + aux", "bottleneck"), "reductions": ("bottleneck", "naive")}
+
+
+def ablation_configs(budget: dict) -> dict[str, TrainConfig]:
+    """The TrainConfig of each arm (seed 0) under `budget` (one of ABLATION_BUDGETS):
+    - "bottleneck": the small-stem GoogLeNet with Figure 2b modules, no aux heads;
+    - "bottleneck + aux": the same with the two auxiliary heads (loss weight 0.3, heads scaled with the width);
+    - "naive": Figure 2a modules (pool projection, no 1x1 reductions) at the width where the network's
+      multiply-adds match "bottleneck" (`matched_width`). channel_multiple=1 everywhere: the widths are exact.
+    """
+    base = TrainConfig(
+        epochs=budget["epochs"],
+        batch_size=budget["batch_size"],
+        lr=budget["lr"],
+        width=budget["width"],
+        channel_multiple=1,
+        track_grads=(),
+        time_split=False,
+    )
+    macs = measure(build_model(base), (3, 32, 32)).macs
+    return {
+        "bottleneck": base,
+        "bottleneck + aux": replace(base, aux_logits=True),
+        "naive": replace(base, block="naive", width=matched_width(macs)),
+    }
+
+
+def train_arm(arm: str, config: TrainConfig, data: ImageData, progress: bool = False) -> dict:
+    """Train one arm with one seed (`config.seed`); its numbers, accuracy on every test image of `data`."""
+    model = build_model(config, len(data.classes))
+    cost = measure(model, (3, 32, 32))  # eval mode: the aux heads do not run
+    start = time.perf_counter()
+    history = fit(model, data, config, progress=progress)
+    _, final = evaluate(model, data, config)
+    return dict(
+        arm=arm,
+        seed=config.seed,
+        config=asdict(config),
+        final_test_acc=final,
+        best_test_acc=max(history["test_acc"]),
+        test_acc=history["test_acc"],
+        train_s=sum(history["epoch_s"]),
+        wall_s=time.perf_counter() - start,
+        params=sum(p.numel() for name, p in model.named_parameters() if not name.startswith("aux")),
+        params_with_aux=sum(p.numel() for p in model.parameters()),
+        macs=cost.macs,
+        device=describe_device(data.device),
+    )
 
 
 def arm_values(runs: list[dict], arm: str, key: str = "final_test_acc") -> list[float]:

@@ -323,13 +323,13 @@ class EpochRun:
     """What `train_epoch` did: counts on the host, sums and norms still on the device."""
 
     step: int  # global steps done after it
-    steps: int  # steps done in it
-    seen: int  # images trained on by this process
     sums: torch.Tensor  # [summed main-head loss, correct predictions]
-    norms: list[torch.Tensor]  # one tensor of tracked gradient norms per step
-    lr: float  # of the last step
-    t0: float  # perf_counter at its start
     timer: DataTimer
+    t0: float = field(default_factory=time.perf_counter)  # when it started
+    steps: int = 0  # steps done in it
+    seen: int = 0  # images trained on by this process
+    norms: list[torch.Tensor] = field(default_factory=list)  # one tensor of tracked gradient norms per step
+    lr: float = 0.0  # of the last step
     stopped: bool = False  # ended by a stop request before the epoch's last batch (set by `fit`)
 
 
@@ -351,8 +351,7 @@ def train_epoch(
     raised inside a step (a second Ctrl-C, or one from a hook) abandons that step.
     """
     device = next(model.parameters()).device
-    timer = DataTimer(device, config.time_split)
-    run = EpochRun(step, 0, 0, torch.zeros(2, device=device), [], 0.0, time.perf_counter(), timer)
+    run = EpochRun(step, sums=torch.zeros(2, device=device), timer=DataTimer(device, config.time_split))
     failed = None
     try:
         while run.step < total and not stop.requested:
@@ -447,7 +446,8 @@ def fit(
     Ctrl-C, or a notebook's stop button, stops cleanly: the current step finishes, the model is evaluated, the part
     of the epoch done is recorded (as epoch 2.4, say), one line says where training stopped and how to continue,
     and the history comes back with history["interrupted"] True. The model keeps that step's weights; the
-    checkpoint holds the last completed epoch, which `resume=True` continues from.
+    checkpoint holds the last completed epoch, which `resume=True` continues from. Running out of device memory
+    raises OutOfMemoryError (a torch.OutOfMemoryError) naming the batch size to lower.
 
     Under torchrun with a process group initialised, the model is wrapped in DistributedDataParallel and each rank
     trains on its shard; there Ctrl-C ends every process, and `resume=True` continues from the last epoch.

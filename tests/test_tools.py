@@ -378,19 +378,28 @@ def test_readme_numbers_match_the_committed_sources():
 
 def make(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """`make ARGS` in the repository root; its output, never raising."""
-    if shutil.which("make") is None:
+    program = shutil.which("make")
+    if program is None:
         pytest.skip("make is not installed")
-    return subprocess.run(
-        ["make", "--no-print-directory", "-C", str(ROOT), *args], capture_output=True, text=True, env=env
-    )
+    return subprocess.run([program, "--no-print-directory", "-C", ROOT, *args], capture_output=True, text=True, env=env)
 
 
 def fake_python(path: Path, version: str) -> Path:
-    """An executable at `path` that runs this Python but reports itself as Python `version` (e.g. "3.10")."""
+    """An executable at `path` that acts as Python `version` (e.g. "3.10") for what the Makefile asks of one.
+
+    `-c CODE` runs CODE in this Python with `sys.version_info` set to `version`; `-m venv DIR` makes a venv whose
+    bin/python is this same fake; `-m pip ...` only writes its arguments to pip.log beside the fake.
+    """
     major, minor = version.split(".")
     prelude = f"import sys; sys.version_info = ({major}, {minor}, 0, 'final', 0)"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" -c "{prelude}; exec(sys.argv.pop(1))" "$2"\n')
+    path.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = -c ]; then exec "{sys.executable}" -c "{prelude}; exec(sys.argv.pop(1))" "$2"; fi\n'
+        'if [ "$2" = venv ]; then mkdir -p "$3/bin" && cp "$0" "$3/bin/python"; '
+        f'echo "version = {version}.0" > "$3/pyvenv.cfg"; exit; fi\n'
+        'echo "$@" >> "$(dirname "$0")/pip.log"\n'
+    )
     path.chmod(0o755)
     return path
 
@@ -409,6 +418,26 @@ def test_make_passes_torch_index_and_lab_args_on(tmp_path):
     )
 
 
+def test_make_test_colab_builds_its_own_venv_and_skips_the_browser_tests(tmp_path):
+    venv = tmp_path / "colab"
+    dry = make("-n", "test-colab", f"COLAB_VENV={venv}", f"COLAB_PYTHON={sys.executable}")
+    assert dry.returncode == 0, dry.stderr
+    assert f"{sys.executable} -m venv {venv}" in dry.stdout
+    assert "pip install --quiet  -r requirements-colab.txt" in dry.stdout
+    assert f"{venv}/bin/python -m pytest --ignore=tests/test_browser.py --ignore=tests/test_book.py" in dry.stdout
+    pins = (ROOT / "requirements-colab.txt").read_text()
+    for pin in ("-r requirements.txt", "torch==2.11.0", "torchvision==0.26.0", "ipywidgets==7.7.1", "numpy==2."):
+        assert pin in pins
+
+
+def test_make_test_colab_without_python_3_13_says_what_to_do(tmp_path):
+    # No interpreter anywhere: an empty PATH, no pyenv (the recipe needs only the shell's builtins).
+    env = {"PATH": str(tmp_path / "empty"), "HOME": str(tmp_path), "PYENV_ROOT": str(tmp_path / "no-pyenv")}
+    result = make("test-colab", f"COLAB_VENV={tmp_path / 'colab'}", env=env)
+    assert result.returncode != 0 and not (tmp_path / "colab").exists()
+    assert "no Python 3.13 found" in result.stderr and "COLAB_PYTHON=" in result.stderr
+
+
 def test_make_refuses_an_old_python_before_making_a_venv(tmp_path):
     old = fake_python(tmp_path / "bin" / "python3.10", "3.10")
     result = make("install", f"VENV={tmp_path / 'venv'}", f"PYTHON={old}")
@@ -419,21 +448,23 @@ def test_make_refuses_an_old_python_before_making_a_venv(tmp_path):
 
 def test_make_rebuilds_a_venv_made_by_another_python(tmp_path):
     venv = tmp_path / "venv"
-    fake_python(venv / "bin" / "python", "3.10")
-    (venv / "pyvenv.cfg").write_text("version = 3.10.13\n")
-    (venv / ".installed").touch()
-    (tmp_path / "empty.txt").write_text("")
-    env = os.environ | {"PIP_NO_INDEX": "1"}  # offline: keep the pip that comes with the new venv
-    result = make(
-        "install", f"VENV={venv}", f"PYTHON={sys.executable}", f"REQUIREMENTS={tmp_path / 'empty.txt'}", env=env
-    )
+    subprocess.run([fake_python(tmp_path / "old" / "python3.10", "3.10"), "-m", "venv", venv], check=True)
+    (venv / ".installed").touch()  # the stamp of the Makefile before versioned stamps: stale either way
+    new = fake_python(tmp_path / "new" / "python3.12", "3.12")
+    result = make("install", f"VENV={venv}", f"PYTHON={new}")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "was made by another Python: rebuilding it" in result.stdout
-    rebuilt = subprocess.run(
-        [venv / "bin" / "python", "-c", "import sys; print(sys.version_info[:2])"], capture_output=True
-    )
-    assert rebuilt.stdout.decode().strip() == str(sys.version_info[:2])
-    assert (venv / f".installed-{sys.version_info.major}.{sys.version_info.minor}").exists()
+    assert f"{venv} was made by another Python: rebuilding it with {new} (Python 3.12)" in result.stdout
+    assert not (venv / ".installed").exists(), "the old venv must be removed, not reused"
+    code = "import sys; print(sys.version_info[:2])"
+    version = subprocess.run([venv / "bin" / "python", "-c", code], capture_output=True)
+    assert version.stdout == b"(3, 12)\n"
+    assert (venv / "bin" / "pip.log").read_text().splitlines() == [
+        "-m pip install --quiet --upgrade pip",
+        "-m pip install --quiet -r requirements.txt",
+    ]
+    assert (venv / ".installed-3.12").exists()
+    again = make("install", f"VENV={venv}", f"PYTHON={new}")
+    assert again.returncode == 0 and "rebuilding" not in again.stdout and "pip" not in again.stdout, "up to date"
 
 
 def test_find_python_finds_a_version_or_says_what_to_do():

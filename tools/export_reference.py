@@ -8,9 +8,9 @@ only appears when the run has finished). Written into --out (default: the packag
 - googlenet_cifar10.pt: the model's float32 state dict and its configuration (`GoogLeNet.config`), nothing else
   (no optimizer state), loadable with `weights_only=True`;
 - metadata.json: the test accuracy, re-measured now by evaluating the exported file on every test image of --data,
-  beside the accuracy logged during training; the exact command; epochs, steps and training time; the device and
-  CPU model; torch version; the data (sizes and folder name, no absolute path); parameters and multiply-adds;
-  dates of the run's end and of the export;
+  beside the accuracy logged during training; the exact command; epochs, steps and training time (evaluation
+  excluded); the device and CPU model; torch version; the data (sizes and folder name, no absolute path);
+  parameters (without and with the aux heads) and multiply-adds; dates of the run's end and of the export;
 - metrics.json: the run's curves and headline numbers, copied unchanged.
 """
 
@@ -89,6 +89,7 @@ def export(run_dir: Path, out: Path, data: ImageData, command: str) -> dict:
         epochs=state["epoch"],
         steps=state["step"],
         train_s=summary["train_s"],
+        train_hours=summary["train_s"] / 3600,
         images_per_s=summary["images_per_s"],
         device=summary["device"],
         cpu=cpu_model() if summary["device"].startswith("cpu") else None,

@@ -1,0 +1,40 @@
+"""On a CUDA GPU, fit's training steps never make the CPU wait for the GPU (skipped without CUDA).
+
+`torch.cuda.set_sync_debug_mode("error")` turns every host-device synchronisation (a `.item()`, a blocking copy
+between host and device, `torch.cuda.synchronize`) into an error. It is on for the whole of `train_epoch`: data
+(shuffle, crops, normalisation), forward, backward, fused SGD, the logged sums, gradient norms and timing events.
+`end_epoch` reads the numbers back once per epoch, on purpose; it runs with the check off.
+"""
+
+import pytest
+import torch
+
+from gooknet_helpers import training
+from gooknet_helpers.data import normalize, synthetic_data
+from gooknet_helpers.training import TrainConfig, build_model, fit, make_optimizer
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+def test_training_steps_never_synchronise(monkeypatch):
+    device = torch.device("cuda")
+    data = synthetic_data(train_per_class=20, test_per_class=2).to(device)  # 200 images: 4 steps of 50 per epoch
+    config = TrainConfig(epochs=2, batch_size=50, width=0.125, aux_logits=True)
+    model = build_model(config).to(device)
+    assert make_optimizer(model, config).defaults["fused"]
+    normalize(data.train_images[:1])  # the CIFAR mean and std are copied to the GPU once (cached), not per batch
+    train_epoch, steps = training.train_epoch, []
+
+    def strict_train_epoch(*args, **kwargs):
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            run = train_epoch(*args, **kwargs)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+        steps.append(run.steps)
+        return run
+
+    monkeypatch.setattr(training, "train_epoch", strict_train_epoch)
+    history = fit(model, data, config, progress=False)
+    assert steps == [4, 4] and history["step"] == [4, 8]
+    assert len(history["grad_norm"]["conv1"]) == 8 and all(s > 0 for s in history["data_s"])
