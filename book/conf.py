@@ -29,7 +29,6 @@ exclude_patterns = ["_build", ".venv*", "**/.ipynb_checkpoints"]
 
 nb_execution_mode = "off"  # stored outputs only: the site never runs a notebook
 myst_heading_anchors = 3  # links to "#section" anchors inside a page work
-suppress_warnings = ["mystnb.unknown_mime_type"]  # widget views: stripped from the committed notebooks anyway
 
 html_theme = "sphinx_book_theme"
 html_title = "gooknet: GoogLeNet, taught by running it"

@@ -163,7 +163,10 @@ def compare_arms(runs: list[dict], arm: str, baseline: str, key: str = "final_te
         better = arm if difference > 0 else baseline
         verdict = f"{better} is better by {100 * abs(difference):.2f} points (SE {100 * se:.2f})"
     else:
-        verdict = f"no difference at this budget: {100 * difference:+.2f} points, SE {100 * se:.2f} (not under a third)"
+        verdict = (
+            f"no difference at this budget: {100 * difference:+.2f} points, SE {100 * se:.2f} "
+            "(the SE is not under a third of the difference)"
+        )
     return dict(
         arm=arm,
         baseline=baseline,

@@ -557,31 +557,33 @@ def save_checkpoint(
 
     The model's own configuration (`GoogLeNet.config`) is stored too, so `load_model` rebuilds exactly this network.
     Call it on every rank: each rank's random states are gathered (`ranks`, one dict per rank; rank 0's also at the
-    top level, where checkpoints before per-rank states kept them) and rank 0 writes the file atomically.
+    top level, where checkpoints before per-rank states kept them); rank 0 writes the file atomically, and every
+    rank returns once it is complete.
     """
     rank, world_size = _world()
     ranks = [rng_states(augment)]
     if world_size > 1:
         ranks = [None] * world_size
         dist.all_gather_object(ranks, rng_states(augment))
-    if rank != 0:
-        return
-    state = dict(
-        model=model.state_dict(),
-        model_config=model.config,
-        optimizer=optimizer.state_dict(),
-        scaler=scaler.state_dict(),
-        config=asdict(config),
-        history=history,
-        step=step,
-        epoch=epoch,
-        shuffle_rng=shuffle.get_state(),
-        device=shuffle.device.type,
-        world_size=world_size,
-        ranks=ranks,
-        **ranks[0],
-    )
-    atomic_save(state, path)
+    if rank == 0:
+        state = dict(
+            model=model.state_dict(),
+            model_config=model.config,
+            optimizer=optimizer.state_dict(),
+            scaler=scaler.state_dict(),
+            config=asdict(config),
+            history=history,
+            step=step,
+            epoch=epoch,
+            shuffle_rng=shuffle.get_state(),
+            device=shuffle.device.type,
+            world_size=world_size,
+            ranks=ranks,
+            **ranks[0],
+        )
+        atomic_save(state, path)
+    if world_size > 1:
+        dist.barrier()  # every rank returns once the file is complete
 
 
 def atomic_save(obj: object, path: str | Path) -> None:
