@@ -247,7 +247,7 @@ def linear_probe(
     test_x: torch.Tensor,
     test_y: torch.Tensor,
     weight_decay: float = 1e-3,
-    steps: int = 200,
+    steps: int = 100,
 ) -> tuple[float, float]:
     """Train and test accuracy of a multinomial logistic regression on standardised features.
 

@@ -134,7 +134,7 @@ def load_folder(root: str | Path) -> ImageData:
     if not (root / "train").is_dir() or not (root / "test").is_dir():
         raise DataUnavailableError(
             f"{root} has no train/ and test/ folders (ImageFolder layout) and no cifar-10-batches-py folder.\n"
-            + HOW_TO_PROVIDE.format(cache=CACHE_DIR)
+            + HOW_TO_PROVIDE.format(cache=display_path(CACHE_DIR))
         )
     data = _decode_folder(str(root.resolve()))
     return ImageData(*(t.clone() for t in data[:4]), classes=data[4], source=data[5], location=display_path(root))
@@ -148,7 +148,8 @@ def _decode_folder(root: str) -> tuple:
     """
     classes = tuple(sorted(p.name for p in (Path(root) / "train").iterdir() if p.is_dir()))
     if not classes:
-        raise DataUnavailableError(f"{root}/train has no class folders.\n" + HOW_TO_PROVIDE.format(cache=CACHE_DIR))
+        how = HOW_TO_PROVIDE.format(cache=display_path(CACHE_DIR))
+        raise DataUnavailableError(f"{root}/train has no class folders.\n{how}")
     tensors = []
     for split in ("train", "test"):
         images, labels = [], []

@@ -25,19 +25,34 @@ class Exercise:
     working: Callable[[], str]
     rel_tolerance: float = 0.0
 
-    def check(self, answer: float | None = None, show: bool = False) -> bool:
-        """Print whether `answer` is right; with show=True also print the working."""
+    def check(self, answer: float | str | None = None, show: bool = False) -> bool:
+        """Print whether `answer` is right (and, if not, whether it is too high or too low); with show=True also
+        print the working. A string such as "442,560" is read as a number."""
         expected = self.expected()
+        if isinstance(answer, str):
+            try:
+                answer = float(answer.replace(",", "").replace("_", ""))
+            except ValueError:
+                print(f"Not a number: {answer!r}. Type a number, e.g. check(12345).")
+                return False
         correct = answer is not None and abs(answer - expected) <= self.rel_tolerance * abs(expected)
         if answer is None:
-            print(f"Q: {self.question}\nType your number, e.g. check(12345).")
+            print(f"Q: {self.question}\n{self.precision()} Type your number, e.g. check(12345).")
         elif correct:
             print(f"Correct: {answer:,}.")
         else:
-            print(f"Not quite: {answer:,} is not it. Try again, or call with show=True for the working.")
+            side = "too high" if answer > expected else "too low"
+            ratio = f" (x{answer / expected:.3g} the answer)" if expected else ""
+            print(f"Not quite: {answer:,} is {side}{ratio}. {self.precision()} Try again, or call with show=True.")
         if show:
             print(self.working())
         return correct
+
+    def precision(self) -> str:
+        """How close an answer must be."""
+        if self.rel_tolerance == 0:
+            return "The answer is an exact count."
+        return f"Answers within {self.rel_tolerance:.1%} count as right."
 
 
 # ---- Notebook 01: naive Inception module ----
@@ -228,6 +243,7 @@ nb04_crops = Exercise(
     expected=_distinct_crops,
     working=lambda: f"9 vertical x 9 horizontal offsets x 2 (flipped or not) = {_distinct_crops()}",
 )
+
 
 def _lr_at_1000() -> tuple[float, str]:
     """The default schedule's learning rate at step 1000, and how to get it."""

@@ -114,10 +114,15 @@ def build(cls: type[nn.Module], reference_cls: type[nn.Module], args: tuple[int,
 
 
 def argument_names(reference_cls: type[nn.Module], args: tuple[int, ...]) -> dict[int, str]:
-    """{channel count: argument name} for the arguments (and integer defaults) the modules are built with."""
+    """{channel count: argument name} for the arguments (and integer defaults) the modules are built with.
+
+    Explicit arguments win over defaults with the same value (Inception's ch5x5red=5 over branch3_kernel=5).
+    """
     bound = inspect.signature(reference_cls).bind(*args)
+    explicit = dict(bound.arguments)
     bound.apply_defaults()
-    return {v: k for k, v in bound.arguments.items() if isinstance(v, int) and not isinstance(v, bool)}
+    ordered = {**{k: v for k, v in bound.arguments.items() if k not in explicit}, **explicit}
+    return {v: k for k, v in ordered.items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
 def compare_parameters(student: nn.Module, reference: nn.Module, names: dict[int, str]) -> None:
@@ -138,9 +143,10 @@ def compare_parameters(student: nn.Module, reference: nn.Module, names: dict[int
         lines = [f"missing: {', '.join(describe(p) for p in sorted(absent))}"] if missing else []
         if unexpected:
             lines.append(f"not in the package's module: {', '.join(sorted({k.rsplit('.', 1)[0] for k in unexpected}))}")
+        parts = "pool, conv, fc1, fc2" if hasattr(reference, "fc1") else "branch1 ... branch4"
         raise AssertionError(
             "Your module's parts are not the package's. " + "; ".join(lines) + ". Keep the part names of the "
-            "skeleton (branch1 ... branch4, or pool, conv, fc1, fc2) and build each part as the figure shows."
+            f"skeleton ({parts}) and build each part as the figure shows."
         )
     for key, value in ours.items():
         if theirs[key].shape != value.shape and key.endswith("weight"):
