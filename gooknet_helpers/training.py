@@ -145,8 +145,10 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.SGD:
     """SGD with Nesterov momentum; weight decay on weights (ndim > 1) only, none on batch norm and biases.
 
     On CUDA the fused SGD updates every parameter in one kernel; elsewhere PyTorch's default (foreach) applies.
+    Parameters are taken in the order of their names: a checkpoint stores the optimizer's state by position, so it
+    must not depend on the order in which the model registers its modules.
     """
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = [p for _, p in sorted(model.named_parameters()) if p.requires_grad]
     groups = [
         {"params": [p for p in params if p.ndim > 1], "weight_decay": config.weight_decay},
         {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},

@@ -120,3 +120,21 @@ def test_checkpoints_without_per_rank_states_still_resume_exactly(first_epoch):
     assert history["epoch"] == [1, 2]
     for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values(), strict=True):
         assert torch.allclose(a, b, atol=1e-6), name
+
+
+def test_optimizer_order_does_not_depend_on_module_registration_order():
+    """Optimizer state is stored by position: the same parameters registered in another order map to the same slots."""
+    from torch import nn
+
+    from gooknet_helpers.training import TrainConfig, make_optimizer
+
+    a = nn.Sequential()
+    a.add_module("x", nn.Linear(2, 3))
+    a.add_module("y", nn.Linear(3, 4))
+    b = nn.Sequential()
+    b.add_module("y", a.y)
+    b.add_module("x", a.x)
+    groups_a = make_optimizer(a, TrainConfig()).param_groups
+    groups_b = make_optimizer(b, TrainConfig()).param_groups
+    for ga, gb in zip(groups_a, groups_b, strict=True):
+        assert [id(p) for p in ga["params"]] == [id(p) for p in gb["params"]]

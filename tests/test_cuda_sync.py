@@ -1,9 +1,9 @@
 """On a CUDA GPU, fit's training steps never make the CPU wait for the GPU (skipped without CUDA).
 
-`torch.cuda.set_sync_debug_mode("error")` turns every host-device synchronisation (a `.item()`, a blocking copy
-between host and device, `torch.cuda.synchronize`) into an error. It is on for the whole of `train_epoch`: data
-(shuffle, crops, normalisation), forward, backward, fused SGD, the logged sums, gradient norms and timing events.
-`end_epoch` reads the numbers back once per epoch, on purpose; it runs with the check off.
+`torch.cuda.set_sync_debug_mode("error")` turns the operations that make the CPU wait for the GPU (`.item()`,
+`.tolist()`, a blocking copy between host and device, `nonzero`, ...) into errors. It is on for the whole of
+`train_epoch`: data (shuffle, crops, normalisation), forward, backward, fused SGD, the logged sums, gradient norms
+and timing events. `end_epoch` reads the numbers back once per epoch, on purpose; it runs with the check off.
 """
 
 import pytest
