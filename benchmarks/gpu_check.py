@@ -41,6 +41,7 @@ def train_recipe(data_dir: str | None, device: torch.device, epochs: int) -> dic
     """The default recipe to the end: accuracy per epoch, time to TARGET, images/s, peak memory."""
     data = load_data(data_dir, device)
     config = TrainConfig(epochs=epochs)
+    print(f"{describe_device(device)}: the default recipe on {data.describe()}")
     torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()
     history = fit(build_model(config, len(data.classes)), data, config)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -153,6 +154,7 @@ def measure_all(args: argparse.Namespace, device: torch.device) -> dict:
                 best[key] = row
     return dict(
         device=describe_device(device),
+        load_average=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,  # other work on a shared machine
         torch=torch.__version__,
         torchvision=torchvision.__version__,
         precision=str(amp_dtype(device, args.amp) or torch.float32),
@@ -179,6 +181,8 @@ def main(argv: list[str] | None = None) -> dict:
     path = args.json or RESULTS / f"speed_{device.type}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=1) + "\n")
+    if results["load_average"] is not None:
+        print(f"load average over the last minute: {results['load_average']:.1f} (other work slows a shared CPU)")
     print(f"results in {path.name}")
     return results
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from gooknet_helpers.reference import ARMS
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import ablations
@@ -28,7 +30,7 @@ def test_ablations_write_every_run_and_a_verdict(tmp_path, capsys, one_thread):
     results = json.loads(out.read_text())
     assert results["budget"]["name"] == "smoke" and "SYNTHETIC" in results["data"]
     assert sorted((r["arm"], r["seed"]) for r in results["runs"]) == sorted(
-        (arm, seed) for arm in ablations.ARMS for seed in range(2)
+        (arm, seed) for arm in ARMS for seed in range(2)
     )
     for run in results["runs"]:
         assert 0 <= run["final_test_acc"] <= 1 and run["train_s"] > 0 and run["macs"] > 0 and run["device"]

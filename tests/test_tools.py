@@ -381,6 +381,8 @@ def make(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     program = shutil.which("make")
     if program is None:
         pytest.skip("make is not installed")
+    # Under `make test` (or test-colab) the outer make hands its variables down through MAKEFLAGS: not to this one.
+    env = {key: value for key, value in (env or os.environ).items() if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     return subprocess.run([program, "--no-print-directory", "-C", ROOT, *args], capture_output=True, text=True, env=env)
 
 
