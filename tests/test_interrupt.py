@@ -101,12 +101,24 @@ def test_stop_in_the_first_epoch_says_there_is_nothing_to_resume(tmp_path, monke
     assert "No checkpoint was set" in capsys.readouterr().err
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """preexec_fn: the default SIGINT disposition, whatever this process inherited (a background job ignores it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_command_line_ctrl_c_exits_130_without_traceback_and_resume_completes(tmp_path):
     """A real SIGINT to `python -m gooknet_helpers.train`, sent once the first epoch's checkpoint exists."""
     command = [sys.executable, "-m", "gooknet_helpers.train", "--synthetic", "--device", "cpu", "--no-progress"]
     command += ["--out", str(tmp_path), "--width", "0.125", "--epochs", "2", "--batch-size", "100", "--lr", "0.2"]
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=ctrl_c_as_in_a_terminal,
+    )
     deadline = time.monotonic() + 240  # generous: the machine may be busy
     while not (tmp_path / "checkpoint.pt").exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
