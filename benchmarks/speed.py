@@ -54,6 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--amp", default="auto", choices=("auto", "bf16", "fp16", "none"))
     p.add_argument("--compile", action="store_true", help="torch.compile every model first")
     p.add_argument("--images", type=int, default=50_000, help="random CIFAR-sized training images for the recipe")
+    p.add_argument("--threads", type=int, help="CPU threads (default: torch's; 1 is steadier on a busy machine)")
     p.add_argument("--json", type=Path, help="results file (default: benchmarks/results/speed_<device>.json)")
     return p.parse_args(argv)
 
@@ -168,6 +169,8 @@ def measure_all(args: argparse.Namespace, device: torch.device) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     device = pick_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(f"device: {describe_device(device)} | torch {torch.__version__} | torchvision {torchvision.__version__}")
     results = measure_all(args, device)
     print(f"precision: {results['precision']} | channels_last | compile: {args.compile}\n")

@@ -52,6 +52,17 @@ def have_images(data: object | None) -> bool:
 
 
 @contextmanager
+def evaluating(model: nn.Module) -> Iterator[nn.Module]:
+    """The model in eval mode inside the `with` block; its previous mode comes back on exit, even after an error."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+@contextmanager
 def capture(modules: dict[str, nn.Module], inputs: bool = False) -> Iterator[dict[str, torch.Tensor]]:
     """Record the output (or with `inputs=True` the input) of each named module during the forward passes run
     inside the `with` block; the latest pass wins. The hooks are removed on leaving the block."""
@@ -128,26 +139,23 @@ def ablate_branches(
     Work is shared: per batch the clean pass records each module's input once, and every ablation of a module
     re-runs only that module and the layers after it (`run_from`), not the stem and earlier modules.
     """
-    was_training = model.training
-    model.eval()
     modules = inception_modules(model)
     layers = trace_shapes(model, images.shape[-1])
     clean, ablated = [], []
     steps = -(-len(labels) // batch_size)
-    for x, y in tqdm(
-        batches(images, labels, batch_size), total=steps, desc="switching branches off", disable=not progress
-    ):
-        with capture(modules, inputs=True) as inputs:
-            clean.append(model(x).argmax(1) == y)
-        per_module = []
-        for name, module in modules.items():
-            per_branch = []
-            for branch in BRANCHES:
-                with switch_off(module, branch):
-                    per_branch.append(run_from(model, layers, name, inputs[name]).argmax(1) == y)
-            per_module.append(torch.stack(per_branch))
-        ablated.append(torch.stack(per_module))
-    model.train(was_training)
+    loader = tqdm(batches(images, labels, batch_size), total=steps, desc="switching branches off", disable=not progress)
+    with evaluating(model):
+        for x, y in loader:
+            with capture(modules, inputs=True) as inputs:
+                clean.append(model(x).argmax(1) == y)
+            per_module = []
+            for name, module in modules.items():
+                per_branch = []
+                for branch in BRANCHES:
+                    with switch_off(module, branch):
+                        per_branch.append(run_from(model, layers, name, inputs[name]).argmax(1) == y)
+                per_module.append(torch.stack(per_branch))
+            ablated.append(torch.stack(per_module))
     first = next(iter(modules.values()))
     return Ablation([short(n) for n in modules], branch_labels(first), torch.cat(clean), torch.cat(ablated, -1))
 
@@ -173,16 +181,13 @@ def filter_shares(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def branch_energy(model: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """(modules, 4) mean over images of the sum of squares of each branch's output: how much signal each branch
     puts into the concatenation the next layer reads."""
-    was_training = model.training
-    model.eval()
     hooked = {f"{n}.{b}": getattr(m, b) for n, m in inception_modules(model).items() for b in BRANCHES}
     labels = torch.zeros(len(images), dtype=torch.long, device=images.device)  # batches() wants labels; unused
     total = torch.zeros(len(hooked))
-    with capture(hooked) as outputs:
+    with evaluating(model), capture(hooked) as outputs:
         for x, _ in batches(images, labels, batch_size):
             model(x)
             total += torch.stack([outputs[key].float().pow(2).sum().cpu() for key in hooked])
-    model.train(was_training)
     return (total / len(images)).view(-1, len(BRANCHES)).cpu()
 
 
@@ -219,21 +224,19 @@ def probe_layers(model: nn.Module) -> list[str]:
 def read_out(model: nn.Module, images: torch.Tensor, batch_size: int = 500, progress: bool = True) -> Readout:
     """One eval-mode pass over the uint8 `images`: logits, the aux heads' logits (each head called in eval mode on
     the features it is attached to: inception4a's and inception4d's outputs) and pooled features for the probes."""
-    was_training = model.training
-    model.eval()
     names = probe_layers(model)
     logits, aux, features = [], {"aux1": [], "aux2": []}, {n: [] for n in names}
     labels = torch.zeros(len(images), dtype=torch.long, device=images.device)
     steps = -(-len(images) // batch_size)
-    with capture({n: model.get_submodule(n) for n in names}) as outputs:
-        for x, _ in tqdm(batches(images, labels, batch_size), total=steps, desc="reading out", disable=not progress):
+    loader = tqdm(batches(images, labels, batch_size), total=steps, desc="reading out", disable=not progress)
+    with evaluating(model), capture({n: model.get_submodule(n) for n in names}) as outputs:
+        for x, _ in loader:
             logits.append(model(x).float())
             for name in names:
                 features[name].append(outputs[name].float().mean((2, 3)))
             if model.aux1 is not None:
                 aux["aux1"].append(model.aux1(outputs["inception4a"]).float())
                 aux["aux2"].append(model.aux2(outputs["inception4d"]).float())
-    model.train(was_training)
     return Readout(
         torch.cat(logits).cpu(),
         {k: torch.cat(v).cpu() for k, v in aux.items() if v},
@@ -286,16 +289,11 @@ def grad_cam(
     `targets`: the class per image (default: the predicted one). Returns (N, H, W) maps in [0, 1]. Only the
     layer's output gets a gradient (`torch.autograd.grad`), so no parameter's `.grad` changes; the hook is removed.
     """
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.enable_grad(), capture({"layer": layer}) as outputs:
-            logits = model(images)
-            activation = outputs["layer"]
-            targets = logits.argmax(1) if targets is None else targets
-            (grads,) = torch.autograd.grad(logits.gather(1, targets[:, None]).sum(), activation)
-    finally:
-        model.train(was_training)
+    with evaluating(model), torch.enable_grad(), capture({"layer": layer}) as outputs:
+        logits = model(images)
+        activation = outputs["layer"]
+        targets = logits.argmax(1) if targets is None else targets
+        (grads,) = torch.autograd.grad(logits.gather(1, targets[:, None]).sum(), activation)
     weights = grads.mean((2, 3), keepdim=True)  # (N, C, 1, 1): how much each channel raises the class score
     cam = F.relu((weights * activation).sum(1, keepdim=True)).detach()
     cam = F.interpolate(cam, size=images.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
@@ -311,9 +309,8 @@ def blank_top(
     k = max(1, round(fraction * maps[0].numel()))
     threshold = maps.flatten(1).topk(k, dim=1).values[:, -1, None, None]
     kept = (maps < threshold).unsqueeze(1).to(images.dtype)
-    was_training = model.training
-    probs = model.eval()(images * kept).softmax(1)
-    model.train(was_training)
+    with evaluating(model):
+        probs = model(images * kept).softmax(1)
     return probs.gather(1, targets[:, None])[:, 0]
 
 
@@ -331,18 +328,15 @@ def deletion_check(
     """Does Grad-CAM point at what the decision needs? Blank the `fraction` of pixels it rates highest and see the
     predicted class's probability fall; as a control, blank as many pixels chosen by the map of another image (the
     next one in the batch), a region of the same kind that has nothing to do with this image."""
-    was_training = model.training
-    model.eval()
     sums = torch.zeros(3)
     labels = torch.zeros(len(images), dtype=torch.long, device=images.device)  # batches() wants labels; unused
     for x, _ in batches(images, labels, batch_size):
         maps = grad_cam(model, layer, x)
-        with torch.no_grad():
+        with torch.no_grad(), evaluating(model):
             original, predicted = model(x).softmax(1).max(1)
         own = blank_top(model, x, maps, predicted, fraction)
         other = blank_top(model, x, maps.roll(1, 0), predicted, fraction)
         sums += torch.stack([original.sum(), own.sum(), other.sum()]).cpu()
-    model.train(was_training)
     return DeletionCheck(*(sums / len(images)).tolist())
 
 

@@ -13,6 +13,7 @@ from gooknet_helpers.analysis import (
     branch_energy,
     capture,
     channel_shares,
+    evaluating,
     grad_cam,
     inception_modules,
     linear_probe,
@@ -86,11 +87,17 @@ def test_capture_records_inputs_and_outputs_and_removes_its_hooks():
     assert no_hooks(model)
 
 
-def test_hooks_are_removed_when_the_block_raises():
-    model = tiny()
-    with pytest.raises(ValueError), capture(inception_modules(model)), switch_off(model.inception4a, "branch4"):
+def test_hooks_and_mode_are_restored_when_the_block_raises():
+    model = tiny().train()
+    with (
+        pytest.raises(ValueError),
+        evaluating(model),
+        capture(inception_modules(model)),
+        switch_off(model.inception4a, "branch4"),
+    ):
+        assert not model.training
         model(torch.randn(1, 5, 32, 32))  # wrong channel count
-    assert no_hooks(model)
+    assert no_hooks(model) and model.training
 
 
 def test_run_from_gives_the_forward_pass():

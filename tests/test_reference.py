@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gooknet_helpers import reference_model
+from gooknet_helpers import plots, reference_model
 from gooknet_helpers.data import load_data, synthetic_data
 from gooknet_helpers.reference import (
     METADATA,
@@ -108,3 +108,12 @@ def test_compare_arms_gives_the_standard_error_of_the_difference():
     assert compare_arms(close, "a", "b")["verdict"].startswith("no difference at this budget")
     with pytest.raises(ValueError, match="at least 2 seeds"):
         compare_arms(runs[:4], "a", "b")
+
+
+def test_ablation_plot_shows_a_mean_and_error_bar_per_arm():
+    runs = [dict(arm=a, seed=s, final_test_acc=0.5 + 0.01 * s + 0.05 * (a == "b")) for a in "ab" for s in range(3)]
+    fig = plots.ablation_means(runs, ["a", "b"])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
+    assert [t.get_text() for t in ax.texts] == ["51.0%", "56.0%"]  # the means, written beside them
+    assert len(ax.containers) == 2  # one error bar per arm
