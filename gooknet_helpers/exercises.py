@@ -52,7 +52,7 @@ class Exercise:
         """How close an answer must be."""
         if self.rel_tolerance == 0:
             return "The answer is an exact count."
-        return f"Answers within {self.rel_tolerance:.1%} count as right."
+        return f"Answers within {self.rel_tolerance * 100:.2g}% of it count as right."
 
 
 # ---- Notebook 01: naive Inception module ----
