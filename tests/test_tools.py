@@ -376,13 +376,17 @@ def test_readme_numbers_match_the_committed_sources():
 # ---- the Makefile and tools/find_python.sh ----
 
 
+OUTER_MAKE = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "VENV", "PYTHON", "REQUIREMENTS", "TORCH_INDEX", "ARGS", "COLAB_VENV")
+
+
 def make(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """`make ARGS` in the repository root; its output, never raising."""
     program = shutil.which("make")
     if program is None:
         pytest.skip("make is not installed")
-    # Under `make test` (or test-colab) the outer make hands its variables down through MAKEFLAGS: not to this one.
-    env = {key: value for key, value in (env or os.environ).items() if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    # Under `make test` (or test-colab) the outer make hands its variables down, through MAKEFLAGS and as environment
+    # variables (e.g. REQUIREMENTS=requirements-colab.txt): not to this one.
+    env = {key: value for key, value in (env or os.environ).items() if key not in OUTER_MAKE}
     return subprocess.run([program, "--no-print-directory", "-C", ROOT, *args], capture_output=True, text=True, env=env)
 
 
