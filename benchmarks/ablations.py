@@ -1,32 +1,38 @@
-"""Notebook 04's two experiments, with seeds enough to rank them: aux heads on/off, naive vs bottleneck modules.
+"""Notebook 04's experiments over seeds: aux heads on/off, naive vs bottleneck modules at matched multiply-adds.
 
-    python benchmarks/ablations.py --data ../shared/data/cifar10-jpeg   # CPU budget: 9 runs, about 25 min here
-    python benchmarks/ablations.py --budget gpu                          # a budget meant to rank them (CUDA GPU)
-    python benchmarks/ablations.py --synthetic --budget smoke --out /tmp/ablations.json   # seconds (a test)
+    python benchmarks/ablations.py --data ../shared/data/cifar10-jpeg --shard 0/2 &   # the committed CPU budget:
+    python benchmarks/ablations.py --data ../shared/data/cifar10-jpeg --shard 1/2     #   two runs side by side
+    python benchmarks/ablations.py --report                                      # print the verdicts, train nothing
+    python benchmarks/ablations.py --budget gpu                                  # a CUDA GPU: a wider network
+    python benchmarks/ablations.py --synthetic --budget smoke --out /tmp/a.json  # seconds (a test of the script)
 
-The three arms and the budgets are defined in `gooknet_helpers.reference` (`ablation_configs`, ABLATION_BUDGETS),
-so notebook 04 can run the same arms live: "bottleneck" (Figure 2b modules, no aux heads), "bottleneck + aux" (the
-same with the two auxiliary heads), "naive" (Figure 2a modules at the width whose multiply-adds match "bottleneck").
-Every finished run is written to the JSON file at once, so an interrupted ablation resumes (runs with the same
-budget, arm and seed are skipped). At the end it prints, per comparison, the mean difference of final test accuracy
-over seeds, its standard error, and whether SE < difference / 3 ("settled") or not ("no difference at this budget").
-The default output is package data (`gooknet_helpers/reference/ablations.json`), so notebook 04 finds the committed
-numbers wherever the package is installed (Colab included).
+The arms, budgets and verdict rules are in `gooknet_helpers.ablations`. Resumable across sessions and machines:
+every finished run is written to the JSON file at once (atomically), and a later call runs only the (arm, seed)
+pairs that are missing, seed by seed, so a stopped ablation leaves balanced arms. Two shards (`--shard 0/2` and
+`--shard 1/2`, one thread each) train two runs side by side, the best use of a 2-core CPU measured here (see the
+README); each adds its runs to the file under a lock, keeping the other's. The default
+output is package data (`gooknet_helpers/reference/ablations.json`), so notebook 04 finds the committed numbers
+wherever the package is installed (Colab included): commit it after each finished run.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from gooknet_helpers.data import load_data, synthetic_data
-from gooknet_helpers.reference import ABLATION_BUDGETS, COMPARISONS, ablation_configs, compare_arms, train_arm
-from gooknet_helpers.runtime import describe_device, pick_device
+from gooknet_helpers.ablations import ABLATION_BUDGETS, ARMS, COMPARISONS, ablation_configs, compare_arms, train_arm
+from gooknet_helpers.data import ImageData, load_data, synthetic_data
+from gooknet_helpers.runtime import GooknetError, describe_device, pick_device
 
 OUT = Path(__file__).resolve().parents[1] / "gooknet_helpers" / "reference" / "ablations.json"
 
@@ -38,59 +44,145 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data", help="ImageFolder or cifar-10-batches-py folder (default: GOOKNET_DATA_DIR, or download)")
     p.add_argument("--synthetic", action="store_true", help="SYNTHETIC images (a test of the script only)")
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
-    p.add_argument("--threads", type=int, default=1, help="CPU threads (1: two OpenMP threads crawl on a busy CPU)")
+    p.add_argument("--shard", type=shard, default=(0, 1), help="I/N: train every N-th missing run from the I-th")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads")
     p.add_argument("--out", type=Path, default=OUT, help="JSON file with every run (read to resume, then updated)")
-    return p.parse_args(argv)
+    p.add_argument("--report", action="store_true", help="print the comparisons of the runs in --out; train nothing")
+    args = p.parse_args(argv)
+    for name in ("seeds", "threads"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            p.error(f"--{name} must be at least 1, got {value}")
+    return args
+
+
+def shard(text: str) -> tuple[int, int]:
+    """ "I/N" as (I, N), 0 <= I < N."""
+    try:
+        i, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a shard is I/N such as 0/2, got {text!r}") from None
+    if not 0 <= i < n:
+        raise argparse.ArgumentTypeError(f"a shard I/N needs 0 <= I < N, got {text!r}")
+    return i, n
+
+
+def write_json(path: Path, results: dict) -> None:
+    """Write `results` to `path` atomically: a temporary file in the same folder, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(json.dumps(results, indent=1) + "\n")
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def load_results(path: Path, header: dict) -> dict:
-    """The results file to continue; runs made under another budget or data are dropped (with a note)."""
-    if path.exists():
-        results = json.loads(path.read_text())
-        if {k: results.get(k) for k in ("budget", "data")} == {k: header[k] for k in ("budget", "data")}:
-            return results
-        print(f"{path.name} holds runs of another budget or data: starting afresh")
-    return {**header, "runs": []}
+    """The results file to continue. One made under another budget or data is not mixed in: an error says so."""
+    if not path.exists():
+        return {**header, "runs": []}
+    results = json.loads(path.read_text())
+    for key in ("budget", "data"):
+        if results.get(key) != header[key]:
+            raise GooknetError(
+                f"{path} holds runs with another {key} ({results.get(key)}, now {header[key]}): "
+                "name another --out, or move that file away to start afresh"
+            )
+    return results
 
 
 def report(results: dict) -> dict[str, dict]:
-    """Print and return each comparison's mean difference, standard error and verdict."""
-    comparisons = {name: compare_arms(results["runs"], *arms) for name, arms in COMPARISONS.items()}
+    """Print and return each comparison that has 2 seeds per arm or more: means over seeds, the difference with
+    its 95% interval, the verdict."""
+    comparisons = {}
+    for name, (arm, baseline) in COMPARISONS.items():
+        try:
+            comparisons[name] = compare_arms(results["runs"], arm, baseline)
+        except ValueError as error:  # fewer than 2 seeds of an arm so far
+            print(f"{arm} vs {baseline}: {error}")
     for c in comparisons.values():
+        low, high = (100 * v for v in c["interval"])
         print(
-            f"{c['arm']} ({c['mean']:.2%} +- {c['std']:.2%}) vs {c['baseline']} "
-            f"({c['mean_baseline']:.2%} +- {c['std_baseline']:.2%}), {c['seeds'][0]} seeds each: {c['verdict']}"
+            f"{c['arm']} {c['mean']:.2%} vs {c['baseline']} {c['mean_baseline']:.2%} ({c['seeds'][0]} and "
+            f"{c['seeds'][1]} seeds): difference {100 * c['difference']:+.2f} points, 95% interval "
+            f"{low:+.2f} to {high:+.2f}: {c['verdict']}"
         )
     return comparisons
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path`'s lock file (released by the OS if the process dies)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def save_run(path: Path, header: dict, run: dict) -> dict:
+    """Add `run` to the file under a lock, re-reading it first: runs saved meanwhile by another shard are kept."""
+    with locked(path):
+        results = load_results(path, header)
+        if not any(r["arm"] == run["arm"] and r["seed"] == run["seed"] for r in results["runs"]):
+            results["runs"].append(run)
+        write_json(path, results)
+    return results
+
+
+def run_missing(args: argparse.Namespace, budget: dict, header: dict, data: ImageData) -> dict:
+    """Train this shard's (arm, seed) pairs that the file lacks, seed by seed; each is saved as soon as it ends."""
+    configs = ablation_configs(budget)
+    pairs = [(arm, seed) for seed in range(budget["seeds"]) for arm in ARMS]
+    mine = pairs[args.shard[0] :: args.shard[1]]
+    saved = {(r["arm"], r["seed"]) for r in load_results(args.out, header)["runs"]}
+    print(f"{len(saved)} of {len(pairs)} runs saved; this shard trains {len(set(mine) - saved)}", flush=True)
+    for arm, seed in mine:
+        results = load_results(args.out, header)  # re-read: another shard may have saved runs meanwhile
+        if any(r["arm"] == arm and r["seed"] == seed for r in results["runs"]):
+            continue
+        run = train_arm(arm, replace(configs[arm], seed=seed), data)
+        results = save_run(args.out, header, run)
+        print(
+            f"seed {seed} {arm:<17} test accuracy {run['final_test_acc']:.2%}, {run['train_s']:.0f} s "
+            f"({len(results['runs'])} of {len(pairs)} runs saved)",
+            flush=True,
+        )
+    return load_results(args.out, header)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     budget = {**ABLATION_BUDGETS[args.budget], **({"seeds": args.seeds} if args.seeds else {})}
-    device = pick_device(args.device)
-    torch.set_num_threads(args.threads)
-    data = synthetic_data() if args.synthetic else load_data(args.data)
-    data = data.subset(budget["train"], budget["test"]).to(device)
-    description = data.describe().replace(f" from {data.location}", "")  # no paths of this machine in the file
-    header = dict(budget={"name": args.budget, **budget}, data=description, torch=torch.__version__)
-    results = load_results(args.out, header)
-    configs = ablation_configs(budget)
-    print(f"{description}\ndevice: {describe_device(device)}; budget {args.budget}: {budget}")
-    for seed in range(budget["seeds"]):  # seed by seed, so that a stopped ablation leaves balanced arms
-        for arm, config in configs.items():
-            if any(r["arm"] == arm and r["seed"] == seed for r in results["runs"]):
-                continue
-            run = train_arm(arm, replace(config, seed=seed), data)
-            results["runs"].append(run)
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps(results, indent=1) + "\n")
-            print(f"seed {seed} {arm:<17} test accuracy {run['final_test_acc']:.2%}, {run['wall_s']:.0f} s", flush=True)
+    if args.report:
+        results = json.loads(args.out.read_text())
+    else:
+        data = synthetic_data() if args.synthetic else load_data(args.data)
+        data = data.subset(budget["train"], budget["test"])
+        description = data.describe().replace(f" from {data.location}", "")  # no paths of this machine in the file
+        device = pick_device(args.device)
+        print(f"{description}\ndevice: {describe_device(device)}; budget {args.budget}: {budget}")
+        header = dict(
+            budget={"name": args.budget, **{k: v for k, v in budget.items() if k != "seeds"}}, data=description
+        )
+        torch.set_num_threads(args.threads)
+        results = run_missing(args, budget, header, data.to(device))
     results["comparisons"] = report(results)
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    if not args.report:
+        write_json(args.out, results)
+
+
+def cli(argv: list[str] | None = None) -> None:
+    """`main` with expected failures as one line and exit status 2 (as argparse's usage errors), no traceback."""
+    try:
+        main(argv)
+    except GooknetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit("stopped; the finished runs are saved: run the same command again to continue")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit("stopped; the finished runs are saved: run the same command again to continue")
+    cli()

@@ -31,11 +31,13 @@ from pathlib import Path
 import torch
 import torchvision
 
+from gooknet_helpers.config import TrainConfig, amp_dtype, build_model
 from gooknet_helpers.costs import measure
 from gooknet_helpers.data import CIFAR10_CLASSES, ImageData, batches
 from gooknet_helpers.network import TORCHVISION, GoogLeNet
-from gooknet_helpers.runtime import describe_device, pick_device
-from gooknet_helpers.training import TrainConfig, amp_dtype, build_model, fit, step_speed, synchronize
+from gooknet_helpers.runtime import describe_device, pick_device, synchronize
+from gooknet_helpers.timing import step_speed
+from gooknet_helpers.training import fit
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CPU_RECIPE = dict(width=0.25, batch_size=256)  # the reference run's settings (README); the rest are the defaults

@@ -25,17 +25,19 @@ and measured in two settings:
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 from torch import nn
-from torchinfo import summary as torchinfo_summary
-from torchinfo.model_statistics import ModelStatistics
 
-from .anatomy import trace_shapes
 from .blocks import Inception, NaiveInception, naive_with_pool_proj
+from .network import TORCHVISION, GoogLeNet
 from .runtime import module_device
+from .shapes import trace_shapes
 from .table1 import PAPER_TABLE1, PRINTED, TABLE1, input_channels
+
+if TYPE_CHECKING:
+    from torchinfo.model_statistics import ModelStatistics
 
 COLUMNS = ("kernel_size", "output_size", "num_params", "mult_adds")
 
@@ -51,8 +53,11 @@ def summary(module: nn.Module, input_size: tuple[int, ...], depth: int = 3, **kw
     """torchinfo's summary of `module` for one image of `input_size` (C, H, W), without printing.
 
     The device is passed explicitly: torchinfo would otherwise move a CPU model to CUDA.
-    Print the result to see the table.
+    Print the result to see the table. (torchinfo is imported here, on first use: training from the command line
+    loads no more than it needs.)
     """
+    from torchinfo import summary as torchinfo_summary
+
     kwargs.setdefault("col_names", COLUMNS)
     kwargs.setdefault("row_settings", ("var_names",))
     return torchinfo_summary(
@@ -76,6 +81,27 @@ def weight_cost(module: nn.Module, input_size: tuple[int, ...]) -> Cost:
             params += n
             macs += n * math.prod(layer.output_size[2:])
     return Cost(params, macs)
+
+
+def count_params(module: nn.Module | None) -> int:
+    """Number of parameters (weights and biases) of a module; 0 for None."""
+    return 0 if module is None else sum(p.numel() for p in module.parameters())
+
+
+def towards_torchvision() -> list[tuple[str, int, int]]:
+    """(option, parameters without aux heads, with them), switching TORCHVISION's options on one at a time.
+
+    The models are built on the meta device: shapes only, no memory, no initialisation.
+    """
+    rows, kwargs = [], {}
+    for option in [None, *TORCHVISION]:
+        if option is not None:
+            kwargs[option] = TORCHVISION[option]
+        with torch.device("meta"):
+            plain, with_aux = GoogLeNet(aux_logits=False, **kwargs), GoogLeNet(**kwargs)
+        label = "paper" if option is None else f"+ {option}={TORCHVISION[option]!r}"
+        rows.append((label, count_params(plain), count_params(with_aux)))
+    return rows
 
 
 def conv_params(in_channels: int, out_channels: int, kernel_size: int, bias: bool = True) -> int:

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
 from .runtime import GooknetError, smoke
 
@@ -168,7 +167,12 @@ def _decode_folder(root: str) -> tuple:
 
 
 def _read_image(path: Path) -> torch.Tensor:
-    """One image file as a (3, 32, 32) uint8 tensor (resized with antialiasing if it has another size)."""
+    """One image file as a (3, 32, 32) uint8 tensor (resized with antialiasing if it has another size).
+
+    PIL is imported here, on first use: nothing else in training needs an image library.
+    """
+    from PIL import Image
+
     try:
         with Image.open(path) as image:
             image = image.convert("RGB")
@@ -255,10 +259,13 @@ def _mean_std(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     return mean.to(device), std.to(device)
 
 
-def normalize(images: torch.Tensor) -> torch.Tensor:
-    """uint8 images -> float32, standardised with the CIFAR-10 mean and std, in channels_last memory order."""
+def normalize(images: torch.Tensor, memory_format: torch.memory_format = torch.channels_last) -> torch.Tensor:
+    """uint8 images -> float32, standardised with the CIFAR-10 mean and std, in `memory_format`: channels_last
+    (NHWC, what convolutions prefer) by default, torch.contiguous_format for plain NCHW."""
     mean, std = _mean_std(images.device)
-    return ((images.float() - mean) / std).contiguous(memory_format=torch.channels_last)
+    if memory_format != torch.channels_last:
+        images = images.contiguous(memory_format=memory_format)  # reordered as uint8: a quarter of the bytes
+    return ((images.float() - mean) / std).contiguous(memory_format=memory_format)
 
 
 def batches(
@@ -271,8 +278,10 @@ def batches(
     augment_generator: torch.Generator | None = None,
     rank: int = 0,
     world_size: int = 1,
+    memory_format: torch.memory_format = torch.channels_last,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Normalised (images, labels) batches; in training shuffled, augmented, and the last partial batch dropped.
+    """Normalised (images, labels) batches in `memory_format` (see `normalize`); in training shuffled, augmented,
+    and the last partial batch dropped.
 
     With `world_size > 1` every rank draws the same shuffled order from `generator` (seeded alike) and takes its
     own equal shard of it (DistributedDataParallel); `augment_generator` (default: `generator`) drives the crops.
@@ -289,7 +298,7 @@ def batches(
         x = images[index]
         if train:
             x = random_crop_flip(x, generator=augment_generator or generator)
-        yield normalize(x), labels[index]
+        yield normalize(x, memory_format), labels[index]
 
 
 def steps_per_epoch(num_images: int, batch_size: int, world_size: int = 1) -> int:

@@ -1,10 +1,11 @@
-"""Figures the notebooks share. Each function returns its matplotlib Figure."""
+"""The figures of notebooks 01-04 (notebook 05's are in `plots_analysis.py`). Each function returns its Figure."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .costs import Cost, ModuleCost
 
@@ -143,7 +144,7 @@ def param_count_bars(counts: dict[str, int], highlight: str = "") -> plt.Figure:
 def gradient_norm_plot(results: dict[str, list]) -> plt.Figure:
     """One panel per setting: RMS gradient of each stage from the main loss alone and with the aux losses.
 
-    `results` maps a title to anatomy.gradient_norms rows; the dotted lines mark where the aux heads attach.
+    `results` maps a title to gradients.gradient_norms rows; the dotted lines mark where the aux heads attach.
     """
     fig, axes = plt.subplots(1, len(results), figsize=(4.6 * len(results), 3.8), sharey=False, squeeze=False)
     for ax, (title, rows) in zip(axes[0], results.items(), strict=True):
@@ -164,7 +165,7 @@ def gradient_norm_plot(results: dict[str, list]) -> plt.Figure:
 
 
 def receptive_field_plot(fields: list, image_size: int = 224) -> plt.Figure:
-    """Theoretical receptive field after every layer (anatomy.receptive_fields) against the image size."""
+    """Theoretical receptive field after every layer (shapes.receptive_fields) against the image size."""
     fig, ax = plt.subplots(figsize=(10, 3.6))
     names = [f.name for f in fields]
     bars = ax.bar(names, [f.size for f in fields], color="#3b75af")
@@ -179,7 +180,6 @@ def receptive_field_plot(fields: list, image_size: int = 224) -> plt.Figure:
 
 
 # ---- Training (notebook 04) ----
-from matplotlib.ticker import MaxNLocator
 
 
 class LiveCurves:

@@ -8,29 +8,21 @@ repository and Colab get them too:
     curves = reference_metrics()         # the run's metrics.json: per-epoch history and headline numbers
     runs = ablation_results()["runs"]    # every run of benchmarks/ablations.py (arm, seed, accuracies, ...)
 
-`tools/export_reference.py` writes the weights and metadata from a finished training run. The ablation's arms
-(`ablation_configs`, `train_arm`) are defined here too, so notebook 04 can re-run them live on a GPU, and
-`compare_arms` turns runs over seeds into a mean difference, its standard error and a verdict.
+`tools/export_reference.py` writes the weights and metadata from a finished training run; the ablation's arms and
+verdict rules live in `ablations.py`.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import time
-from dataclasses import asdict, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from statistics import mean, stdev
 
 import torch
 
-from .costs import measure
-from .data import ImageData
 from .network import GoogLeNet
-from .runtime import GooknetError, describe_device
-from .training import TrainConfig, build_model, evaluate, fit, matched_width
+from .runtime import GooknetError
 
 WEIGHTS = "googlenet_cifar10.pt"
 METADATA = "metadata.json"
@@ -81,103 +73,3 @@ def reference_metrics() -> dict:
 def ablation_results() -> dict:
     """The committed results of `benchmarks/ablations.py`: its budget and every run (arm, seed, accuracies)."""
     return json.loads(_file(ABLATIONS).read_text())
-
-
-# ---- Ablations: notebook 04's two experiments, over seeds ----
-# Budgets: model width, training images (a slice spread over the training set), test images, recipe, seeds.
-ABLATION_BUDGETS = {
-    "cpu": dict(width=0.125, train=5000, test=5000, epochs=1, batch_size=64, lr=0.2, seeds=3),
-    "gpu": dict(width=0.5, train=50000, test=10000, epochs=8, batch_size=512, lr=0.4, seeds=3),
-    "smoke": dict(width=0.125, train=100, test=50, epochs=1, batch_size=25, lr=0.1, seeds=3),
-}
-ARMS = ("bottleneck", "bottleneck + aux", "naive")
-# What each comparison measures: (arm, baseline); a positive difference favours the arm.
-COMPARISONS = {"aux_heads": ("bottleneck + aux", "bottleneck"), "reductions": ("bottleneck", "naive")}
-
-
-def ablation_configs(budget: dict) -> dict[str, TrainConfig]:
-    """The TrainConfig of each arm (seed 0) under `budget` (one of ABLATION_BUDGETS):
-    - "bottleneck": the small-stem GoogLeNet with Figure 2b modules, no aux heads;
-    - "bottleneck + aux": the same with the two auxiliary heads (loss weight 0.3, heads scaled with the width);
-    - "naive": Figure 2a modules (pool projection, no 1x1 reductions) at the width where the network's
-      multiply-adds match "bottleneck" (`matched_width`). channel_multiple=1 everywhere: the widths are exact.
-    """
-    base = TrainConfig(
-        epochs=budget["epochs"],
-        batch_size=budget["batch_size"],
-        lr=budget["lr"],
-        width=budget["width"],
-        channel_multiple=1,
-        track_grads=(),
-        time_split=False,
-    )
-    macs = measure(build_model(base), (3, 32, 32)).macs
-    return {
-        "bottleneck": base,
-        "bottleneck + aux": replace(base, aux_logits=True),
-        "naive": replace(base, block="naive", width=matched_width(macs)),
-    }
-
-
-def train_arm(arm: str, config: TrainConfig, data: ImageData, progress: bool = False) -> dict:
-    """Train one arm with one seed (`config.seed`); its numbers, accuracy on every test image of `data`."""
-    model = build_model(config, len(data.classes))
-    cost = measure(model, (3, 32, 32))  # eval mode: the aux heads do not run
-    start = time.perf_counter()
-    history = fit(model, data, config, progress=progress)
-    _, final = evaluate(model, data, config)
-    return dict(
-        arm=arm,
-        seed=config.seed,
-        config=asdict(config),
-        final_test_acc=final,
-        best_test_acc=max(history["test_acc"]),
-        test_acc=history["test_acc"],
-        train_s=sum(history["epoch_s"]),
-        wall_s=time.perf_counter() - start,
-        params=sum(p.numel() for name, p in model.named_parameters() if not name.startswith("aux")),
-        params_with_aux=sum(p.numel() for p in model.parameters()),
-        macs=cost.macs,
-        device=describe_device(data.device),
-    )
-
-
-def arm_values(runs: list[dict], arm: str, key: str = "final_test_acc") -> list[float]:
-    """`key` of every run of `arm`, in seed order."""
-    return [run[key] for run in sorted(runs, key=lambda r: r["seed"]) if run["arm"] == arm]
-
-
-def compare_arms(runs: list[dict], arm: str, baseline: str, key: str = "final_test_acc") -> dict:
-    """Mean difference `arm` - `baseline` over their seeds and its standard error, with a verdict.
-
-    The standard error of a difference of two means is sqrt(s_a^2 / n_a + s_b^2 / n_b), s the sample standard
-    deviation over seeds. The difference counts as settled when it exceeds three standard errors.
-    """
-    a, b = arm_values(runs, arm, key), arm_values(runs, baseline, key)
-    if len(a) < 2 or len(b) < 2:
-        raise ValueError(f"need at least 2 seeds per arm to estimate a standard error, got {len(a)} and {len(b)}")
-    difference = mean(a) - mean(b)
-    se = math.sqrt(stdev(a) ** 2 / len(a) + stdev(b) ** 2 / len(b))
-    settled = abs(difference) > 3 * se
-    if settled:
-        better = arm if difference > 0 else baseline
-        verdict = f"{better} is better by {100 * abs(difference):.2f} points (SE {100 * se:.2f})"
-    else:
-        verdict = (
-            f"no difference at this budget: {100 * difference:+.2f} points, SE {100 * se:.2f} "
-            "(the SE is not under a third of the difference)"
-        )
-    return dict(
-        arm=arm,
-        baseline=baseline,
-        key=key,
-        seeds=(len(a), len(b)),
-        mean=mean(a),
-        mean_baseline=mean(b),
-        std=stdev(a),
-        std_baseline=stdev(b),
-        difference=difference,
-        se=se,
-        settled=settled,
-        verdict=verdict,
-    )

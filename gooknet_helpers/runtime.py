@@ -1,4 +1,4 @@
-"""Where the notebooks run: device choice, seeds, the smoke switch, Colab detection, expected errors."""
+"""Where the notebooks run: device choice and sync, processes, seeds, the smoke switch, Colab detection, errors."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import torch
+import torch.distributed as dist
 
 
 class GooknetError(RuntimeError):
@@ -24,6 +25,15 @@ class GooknetError(RuntimeError):
 def smoke() -> bool:
     """True when the test configuration asks heavy cells to scale down (GOOKNET_SMOKE=1)."""
     return os.environ.get("GOOKNET_SMOKE", "") not in ("", "0")
+
+
+def live_training(device: torch.device) -> bool:
+    """True where notebook 04 trains the full recipe and re-runs its experiments live: on a CUDA GPU, outside smoke
+    mode. GOOKNET_FORCE_LIVE=1 takes that branch on any device (the tests set it, together with smoke mode, whose
+    tiny budgets then apply), so that the cells only a GPU would run are run everywhere."""
+    if os.environ.get("GOOKNET_FORCE_LIVE", "") not in ("", "0"):
+        return True
+    return device.type == "cuda" and not smoke()
 
 
 def in_colab() -> bool:
@@ -53,6 +63,21 @@ def seed_everything(seed: int = 0) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for queued GPU work, so that wall-clock timings are true (a no-op on the CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def world() -> tuple[int, int]:
+    """This process's rank and the number of processes: (0, 1) unless torchrun started a process group."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
 
 
 def describe_device(device: torch.device) -> str:

@@ -28,15 +28,17 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from .config import TrainConfig, build_model
 from .data import ImageData, load_data, synthetic_data
+from .metrics import save_metrics, summarize
 from .runtime import GooknetError, describe_device, pick_device
-from .training import TrainConfig, build_model, fit, save_metrics, summarize
+from .training import fit
 
 FLAG_NAMES = {"aux_logits": "aux"}  # TrainConfig fields whose option is not simply --field-name
 
 
 def field_help() -> dict[str, str]:
-    """The comment after each TrainConfig field in training.py: the one place the fields are described."""
+    """The comment after each TrainConfig field in config.py: the one place the fields are described."""
     try:
         source = inspect.getsource(TrainConfig)
     except OSError:  # installed without sources: the options stay, without descriptions

@@ -8,6 +8,7 @@ not render (nbval, plain Python), `show_module_costs` called directly prints the
 
 from __future__ import annotations
 
+import inspect
 import io
 import threading
 
@@ -15,16 +16,29 @@ import ipywidgets as widgets
 from IPython.display import Image, display
 
 from .costs import ModuleCost, measure_module
-from .network import TABLE1
 from .plots import naive_vs_reduced_bars
 
-# Slider descriptions, in the order of module_costs' arguments (the last six are the columns of Table 1).
+# Slider descriptions, in the order of module_pair's arguments (the last six are the columns of Table 1).
 SLIDERS = ("in channels", "size", "#1x1", "#3x3 reduce", "#3x3", "#5x5 reduce", "#5x5", "pool proj")
 
 
-def _pair(in_channels: int, size: int, widths: tuple[int, ...]) -> tuple[ModuleCost, ModuleCost]:
-    """Naive and Inception modules of the same widths, measured; named by their input shape."""
+def module_pair(
+    in_channels: int = 192,
+    size: int = 28,
+    ch1x1: int = 64,
+    ch3x3red: int = 96,
+    ch3x3: int = 128,
+    ch5x5red: int = 16,
+    ch5x5: int = 32,
+    pool_proj: int = 32,
+) -> tuple[ModuleCost, ModuleCost]:
+    """Naive (Figure 2a, pass-through pool) and Inception (Figure 2b) modules of the given widths, measured.
+
+    Counts are torchinfo's (biases included) for one in_channels x size x size input; defaults are 3a. The
+    arguments are those of `module_costs`, `show_module_costs` and the explorer's sliders, in the same order.
+    """
     name = f"{in_channels}x{size}x{size}"
+    widths = (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj)
     return tuple(measure_module(kind, in_channels, size, widths, name) for kind in ("naive", "inception"))
 
 
@@ -40,36 +54,15 @@ def _report(naive: ModuleCost, reduced: ModuleCost) -> str:
     )
 
 
-def module_costs(
-    in_channels: int = 192,
-    size: int = 28,
-    ch1x1: int = 64,
-    ch3x3red: int = 96,
-    ch3x3: int = 128,
-    ch5x5red: int = 16,
-    ch5x5: int = 32,
-    pool_proj: int = 32,
-) -> str:
-    """Naive (Figure 2a, pass-through pool) versus Inception (Figure 2b) of the given widths, as text.
-
-    Counts are torchinfo's (biases included) for one in_channels x size x size input; defaults are 3a.
-    """
-    return _report(*_pair(in_channels, size, (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj)))
+def module_costs(*args: int, **kwargs: int) -> str:
+    """Naive (Figure 2a, pass-through pool) versus Inception (Figure 2b) as text; the input (in_channels, size) and
+    the six widths of Table 1 as in `module_pair`, whose defaults are 3a."""
+    return _report(*module_pair(*args, **kwargs))
 
 
-def show_module_costs(
-    in_channels: int = 192,
-    size: int = 28,
-    ch1x1: int = 64,
-    ch3x3red: int = 96,
-    ch3x3: int = 128,
-    ch5x5red: int = 16,
-    ch5x5: int = 32,
-    pool_proj: int = 32,
-    plot: bool = True,
-) -> None:
+def show_module_costs(*args: int, plot: bool = True, **kwargs: int) -> None:
     """Print what module_costs(...) returns and, with plot=True, draw the naive-versus-reduced bar chart."""
-    pair = _pair(in_channels, size, (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj))
+    pair = module_pair(*args, **kwargs)
     print(_report(*pair))
     if plot:
         display(Image(_chart_png(pair)))
@@ -92,11 +85,11 @@ def _chart_png(pair: tuple[ModuleCost, ModuleCost]) -> bytes:
 
 def explorer() -> widgets.VBox:
     """Sliders for the input and the six widths of a module; the output below re-renders on every change."""
-    defaults = (192, 28, *TABLE1["3a"])
+    arguments = inspect.signature(module_pair).parameters  # names and defaults (3a), in the order of SLIDERS
     maxima = (1024, 56, 512, 256, 512, 128, 256, 256)
-    sliders = [
-        widgets.IntSlider(
-            value=value,
+    sliders = {
+        name: widgets.IntSlider(
+            value=argument.default,
             min=1,
             max=maximum,
             step=1,
@@ -105,8 +98,8 @@ def explorer() -> widgets.VBox:
             style={"description_width": "initial"},
             layout=widgets.Layout(width="420px"),
         )
-        for label, value, maximum in zip(SLIDERS, defaults, maxima, strict=True)
-    ]
-    names = ("in_channels", "size", "ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")
-    output = widgets.interactive_output(show_module_costs, dict(zip(names, sliders, strict=True)))
-    return widgets.VBox([widgets.HBox([widgets.VBox(sliders[:4]), widgets.VBox(sliders[4:])]), output])
+        for (name, argument), label, maximum in zip(arguments.items(), SLIDERS, maxima, strict=True)
+    }
+    output = widgets.interactive_output(show_module_costs, sliders)
+    column = list(sliders.values())
+    return widgets.VBox([widgets.HBox([widgets.VBox(column[:4]), widgets.VBox(column[4:])]), output])

@@ -13,8 +13,9 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from gooknet_helpers.config import TrainConfig, build_model
 from gooknet_helpers.data import synthetic_data
-from gooknet_helpers.training import TrainConfig, build_model, fit
+from gooknet_helpers.training import fit
 
 
 class StopAfterFirstEpoch(Exception):

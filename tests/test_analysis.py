@@ -8,7 +8,6 @@ from gooknet_helpers import CIFAR, GoogLeNet
 from gooknet_helpers.analysis import (
     BRANCHES,
     ablate_branches,
-    ablation_heatmap,
     blank_top,
     branch_energy,
     capture,
@@ -21,19 +20,13 @@ from gooknet_helpers.analysis import (
     run_from,
     switch_off,
 )
-from gooknet_helpers.anatomy import trace_shapes
 from gooknet_helpers.costs import measure
 from gooknet_helpers.data import batches
 from gooknet_helpers.later import FactorisedInception, factorisation_costs, variant_table, window
+from gooknet_helpers.plots_analysis import ablation_heatmap
+from gooknet_helpers.shapes import trace_shapes
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run as fast on one thread, and a busy shared CPU slows two OpenMP threads down badly."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def tiny(aux: bool = True) -> GoogLeNet:
@@ -235,26 +228,26 @@ def test_bad_arguments_fail_clearly():
 
 
 def test_notebook05_exercises_explain_wrong_answers(capsys):
-    from gooknet_helpers import exercises
+    from gooknet_helpers import answer_checks
 
-    assert exercises.nb05_two_3x3.check(0.28)
-    assert not exercises.nb05_two_3x3.check(0.72)
+    assert answer_checks.nb05_two_3x3.check(0.28)
+    assert not answer_checks.nb05_two_3x3.check(0.72)
     assert "still cost" in capsys.readouterr().out
-    assert exercises.nb05_asymmetric.check(14 * 192 * 192 * 17 * 17)
-    assert not exercises.nb05_asymmetric.check(49 * 192 * 192 * 17 * 17)
+    assert answer_checks.nb05_asymmetric.check(14 * 192 * 192 * 17 * 17)
+    assert not answer_checks.nb05_asymmetric.check(49 * 192 * 192 * 17 * 17)
     assert "before it is factorised" in capsys.readouterr().out
-    assert exercises.nb05_smoothing.check(0.9001)
-    assert not exercises.nb05_smoothing.check(0.9)
+    assert answer_checks.nb05_smoothing.check(0.9001)
+    assert not answer_checks.nb05_smoothing.check(0.9)
     assert "spread over all 1,000 classes" in capsys.readouterr().out
-    assert not exercises.nb05_smoothing.check(0.5)
+    assert not answer_checks.nb05_smoothing.check(0.5)
     assert "Too low." in capsys.readouterr().out
 
 
 def test_switch_off_exercise_counts_on_the_given_model():
-    from gooknet_helpers import exercises
+    from gooknet_helpers import answer_checks
 
     model, (x, y) = tiny(), images(8)
-    exercise = exercises.nb05_switch_off(model, x, y)
+    exercise = answer_checks.nb05_switch_off(model, x, y)
     (xn, _), *_ = batches(x, y, 8)
     with torch.no_grad(), switch_off(model.inception5b, "branch4"):
         expected = int((model(xn).argmax(1) == y).sum())

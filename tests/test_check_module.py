@@ -1,11 +1,11 @@
-"""exercises.check_module: the usual wrong modules are caught with a message that names the mistake."""
+"""module_checks.check_module: the usual wrong modules are caught with a message that names the mistake."""
 
 import pytest
 import torch
 from torch import nn
 
 from gooknet_helpers import BasicConv2d, Inception, InceptionAux, NaiveInception
-from gooknet_helpers.exercises import check_module
+from gooknet_helpers.module_checks import check_module
 
 # ---- Notebook 01: the naive module's forward (the constructor is the package's) ----
 

@@ -4,28 +4,16 @@ compatible with the files written before per-rank random states were stored."""
 import pytest
 import torch
 
+from gooknet_helpers.checkpoints import CheckpointError, atomic_save, load_model, read_checkpoint
+from gooknet_helpers.config import TrainConfig, build_model
 from gooknet_helpers.data import synthetic_data
-from gooknet_helpers.training import (
-    CheckpointError,
-    TrainConfig,
-    atomic_save,
-    build_model,
-    fit,
-    load_model,
-    read_checkpoint,
-)
+from gooknet_helpers.training import fit
 
 CONFIG = TrainConfig(epochs=2, width=0.125, batch_size=50, lr=0.2, track_grads=())
 DATA = synthetic_data(train_per_class=10, test_per_class=2)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One thread: tiny models run as fast, and runs compared for equality need the same thread count."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def stop_after_first_epoch(history):
@@ -126,7 +114,7 @@ def test_optimizer_order_does_not_depend_on_module_registration_order():
     """Optimizer state is stored by position: the same parameters registered in another order map to the same slots."""
     from torch import nn
 
-    from gooknet_helpers.training import TrainConfig, make_optimizer
+    from gooknet_helpers.config import make_optimizer
 
     a = nn.Sequential()
     a.add_module("x", nn.Linear(2, 3))

@@ -12,9 +12,12 @@ import torch
 from PIL import Image
 
 from gooknet_helpers import train as train_module
+from gooknet_helpers.checkpoints import load_model
+from gooknet_helpers.config import TrainConfig
 from gooknet_helpers.data import CIFAR10_CLASSES
 from gooknet_helpers.train import config_from_args, field_help, load_training_data, main, parse_args
-from gooknet_helpers.training import TrainConfig, load_model
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_cli_short_cpu_run_writes_metrics_and_checkpoint(tmp_path):
@@ -30,15 +33,6 @@ def test_cli_short_cpu_run_writes_metrics_and_checkpoint(tmp_path):
     assert metrics["macs"] > 0 and "SYNTHETIC" in metrics["data"]
     model, config = load_model(tmp_path / "checkpoint.pt")
     assert config.width == 0.125 and model.aux1 is not None
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """The in-process runs below: tiny models run as fast on one thread, and two threads crawl on a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def run_main(args: list[str], capsys) -> tuple[int, str]:
@@ -132,3 +126,15 @@ def test_cli_under_torchrun_two_cpu_processes(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "x 2 process(es)" in result.stdout
     assert json.loads((tmp_path / "metrics.json").read_text())["history"]["step"] == [4]
+
+
+def test_importing_the_command_line_loads_no_picture_or_summary_library():
+    """Counting and training need no plotting, no image reading and no torchinfo: `python -m gooknet_helpers.train`
+    starts without matplotlib, PIL or torchinfo (PIL comes in only when image files are read)."""
+    code = (
+        "import sys, gooknet_helpers.train; "
+        "print(' '.join(m for m in ('matplotlib', 'PIL', 'torchinfo') if m in sys.modules))"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.split() == []

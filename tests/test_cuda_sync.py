@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from gooknet_helpers import training
+from gooknet_helpers.config import TrainConfig, build_model, make_optimizer
 from gooknet_helpers.data import normalize, synthetic_data
-from gooknet_helpers.training import TrainConfig, build_model, fit, make_optimizer
+from gooknet_helpers.training import fit
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

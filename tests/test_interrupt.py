@@ -12,25 +12,22 @@ import pytest
 import torch
 
 from gooknet_helpers import training
+from gooknet_helpers.checkpoints import load_model
+from gooknet_helpers.config import TrainConfig, build_model
 from gooknet_helpers.data import synthetic_data
-from gooknet_helpers.training import StopRequest, TrainConfig, build_model, fit, load_model, summarize
+from gooknet_helpers.metrics import summarize
+from gooknet_helpers.stopping import StopRequest
+from gooknet_helpers.training import fit
 
 CONFIG = TrainConfig(epochs=2, width=0.125, batch_size=20, lr=0.2, aux_logits=True, track_grads=("conv1",))
 DATA = synthetic_data(train_per_class=10, test_per_class=2)  # 100 training images: 5 steps per epoch
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One thread for every run here: tiny models run as fast, and the thread count changes the float rounding, which
-    these few large steps amplify (the comparisons with the uninterrupted run need the same count)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
-def straight():
+def straight(one_thread):
     """The weights of the uninterrupted run."""
     model = build_model(CONFIG)
     fit(model, DATA, CONFIG, progress=False)

@@ -19,9 +19,9 @@ from gooknet_helpers import (
     from_torchvision,
     googlenet_loss,
 )
-from gooknet_helpers.anatomy import forward_order
 from gooknet_helpers.blocks import naive_with_pool_proj
 from gooknet_helpers.network import TORCHVISION
+from gooknet_helpers.shapes import forward_order
 from gooknet_helpers.table1 import AUX, FINAL_DROPOUT, PRINTED, STEM, input_channels, scaled
 
 

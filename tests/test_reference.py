@@ -1,4 +1,4 @@
-"""The shipped results: exporting a run, loading the reference model, and the statistics of the ablations."""
+"""The shipped results: exporting a run, loading the reference model, the ablation figure."""
 
 import json
 import os
@@ -9,17 +9,18 @@ import pytest
 import torch
 
 from gooknet_helpers import plots, reference_model
+from gooknet_helpers.config import TrainConfig, build_model
 from gooknet_helpers.data import load_data, synthetic_data
+from gooknet_helpers.metrics import save_metrics, summarize
 from gooknet_helpers.reference import (
     METADATA,
     METRICS,
     WEIGHTS,
     ReferenceUnavailableError,
     _file,
-    compare_arms,
     load_weights,
 )
-from gooknet_helpers.training import TrainConfig, build_model, fit, predict, save_metrics, summarize
+from gooknet_helpers.training import fit, predict
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -94,20 +95,6 @@ def test_reference_accuracy_on_the_subset_matches_its_metadata():
     accuracy = (predict(model, data, config).argmax(1) == data.test_labels).float().mean().item()
     # The subset's test images are CIFAR-10 test images: within about 3 binomial standard errors of 1,000 images.
     assert accuracy == pytest.approx(metadata["test_acc"], abs=0.04)
-
-
-def test_compare_arms_gives_the_standard_error_of_the_difference():
-    runs = [dict(arm="a", seed=s, final_test_acc=v) for s, v in enumerate((0.60, 0.62, 0.64))]
-    runs += [dict(arm="b", seed=s, final_test_acc=v) for s, v in enumerate((0.50, 0.51, 0.52))]
-    result = compare_arms(runs, "a", "b")
-    assert result["difference"] == pytest.approx(0.11)
-    assert result["se"] == pytest.approx((0.02**2 / 3 + 0.01**2 / 3) ** 0.5)
-    assert result["settled"] and result["verdict"].startswith("a is better by 11.00 points")
-    close = [dict(r, final_test_acc=r["final_test_acc"] + (0.1 if r["arm"] == "b" else 0)) for r in runs]
-    assert not compare_arms(close, "a", "b")["settled"]
-    assert compare_arms(close, "a", "b")["verdict"].startswith("no difference at this budget")
-    with pytest.raises(ValueError, match="at least 2 seeds"):
-        compare_arms(runs[:4], "a", "b")
 
 
 def test_ablation_plot_shows_a_mean_and_error_bar_per_arm():

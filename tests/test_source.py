@@ -7,7 +7,7 @@ import pytest
 from IPython.core.formatters import DisplayFormatter
 
 from gooknet_helpers import GoogLeNet, Inception, show_code
-from gooknet_helpers.exercises import check_module
+from gooknet_helpers.module_checks import check_module
 
 
 def test_a_class_is_shown_from_its_file():
@@ -24,7 +24,7 @@ def test_a_method_is_dedented_and_named():
     assert header == "# gooknet_helpers/network.py (GoogLeNet.forward)"
     assert source.startswith("def forward(self, x")
     assert source == textwrap.dedent(inspect.getsource(GoogLeNet.forward)).rstrip("\n")
-    assert show_code(check_module).data.startswith("# gooknet_helpers/module_check.py\ndef check_module(")
+    assert show_code(check_module).data.startswith("# gooknet_helpers/module_checks.py\ndef check_module(")
 
 
 def test_plain_text_is_the_source_and_html_is_coloured_inline():

@@ -10,36 +10,23 @@ import torch
 import torch.nn.functional as F
 
 from gooknet_helpers import training
+from gooknet_helpers.checkpoints import load_model
+from gooknet_helpers.config import TrainConfig, amp_dtype, build_model, make_optimizer, one_cycle
 from gooknet_helpers.data import load_data, normalize, synthetic_data
+from gooknet_helpers.metrics import summarize
 from gooknet_helpers.network import CIFAR, GoogLeNet, googlenet_loss
+from gooknet_helpers.timing import step_speed
 from gooknet_helpers.training import (
     BatchSizeError,
     OutOfMemoryError,
-    TrainConfig,
-    amp_dtype,
-    build_model,
     checked_steps_per_epoch,
     evaluate,
     fit,
     grad_norms,
-    load_model,
-    make_optimizer,
-    one_cycle,
     predict,
-    step_speed,
-    summarize,
 )
 
 TINY = dict(width=0.125, batch_size=50, lr=0.2, track_grads=("conv1",))
-
-
-@pytest.fixture
-def one_thread():
-    """Tiny models run as fast on one thread, and a busy shared CPU slows two OpenMP threads down badly."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_one_cycle_rises_to_one_then_falls_and_never_stops():

@@ -16,6 +16,8 @@ notebook's folder as working directory, in full mode (GOOKNET_SMOKE unset). Norm
   stdout (stderr) chunks joined into one, as their split depends on flush timing;
 - slides (JupyterLab's RISE extension or `jupyter nbconvert --to slides`): a markdown cell starting
   "# " or "## " opens a slide, "### " a sub-slide, the Colab install cell is skipped, the rest follows on.
+- nbval's comment markers (`# NBVAL_CHECK_OUTPUT`, ...) become the cell tags nbval reads in their place
+  (`nbval-check-output`, ...): a tag is invisible to students in JupyterLab, on the site and in the slides.
 Normalising is idempotent, so `--check` holds after any run of this script.
 
 `--check` judges what would be committed, not what an editor left behind: JupyterLab autosaves a notebook that was
@@ -52,6 +54,15 @@ RISE = {"scroll": True}
 KEPT_METADATA = ("accelerator", "colab")
 CELL_NOISE = ("execution", "ExecuteTime", "collapsed", "scrolled")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# nbval's comment markers, and the cell tag nbval reads for each (nbval.plugin.metadata_tags). `raises-exception`
+# rather than `nbval-raises-exception`: nbclient (make notebooks) and myst-nb (make book) honour that one too.
+NBVAL_TAGS = {
+    "NBVAL_CHECK_OUTPUT": "nbval-check-output",
+    "NBVAL_IGNORE_OUTPUT": "nbval-ignore-output",
+    "PYTEST_VALIDATE_IGNORE_OUTPUT": "nbval-ignore-output",
+    "NBVAL_SKIP": "nbval-skip",
+    "NBVAL_RAISES_EXCEPTION": "raises-exception",
+}
 
 
 def slide_type(index: int, cell: dict) -> str:
@@ -75,8 +86,34 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.metadata.pop(key, None)
         cell.metadata["slideshow"] = {"slide_type": slide_type(index, cell)}
         if cell.cell_type == "code":
+            move_nbval_markers(cell)
             cell.outputs = merge_streams([out for out in cell.outputs if WIDGET_VIEW not in out.get("data", {})])
     return nb
+
+
+def move_nbval_markers(cell: nbformat.NotebookNode) -> None:
+    """Turn the `# NBVAL_...` comment lines of a code cell into the tags nbval reads, in place.
+
+    A marker line goes, and so does one blank line right after it (the usual `# NBVAL_CHECK_OUTPUT` + blank line
+    opening a cell); the rest of the source is kept as it is.
+    """
+    kept, tags, after_marker = [], [], False
+    for line in cell.source.split("\n"):
+        text = line.strip()
+        marker = text.lstrip("#").strip() if text.startswith("#") else None
+        if marker in NBVAL_TAGS:
+            tags.append(NBVAL_TAGS[marker])
+            after_marker = True
+        elif after_marker and not text:
+            after_marker = False
+        else:
+            kept.append(line)
+            after_marker = False
+    if not tags:
+        return
+    cell.source = "\n".join(kept)
+    existing = list(cell.metadata.get("tags", []))
+    cell.metadata["tags"] = existing + [tag for tag in dict.fromkeys(tags) if tag not in existing]
 
 
 def merge_streams(outputs: list) -> list:

@@ -26,10 +26,11 @@ from pathlib import Path
 
 import torch
 
+from gooknet_helpers.config import TrainConfig
 from gooknet_helpers.costs import measure
 from gooknet_helpers.data import CIFAR10_CLASSES, DataUnavailableError, ImageData, load_data
 from gooknet_helpers.reference import METADATA, METRICS, WEIGHTS, load_weights
-from gooknet_helpers.training import TrainConfig, predict
+from gooknet_helpers.training import predict
 
 PACKAGE_FOLDER = Path(__file__).resolve().parents[1] / "gooknet_helpers" / "reference"
 

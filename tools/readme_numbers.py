@@ -16,6 +16,9 @@ markers as nothing, so the README reads as before.
     python tools/readme_numbers.py --check  # change nothing; exit 1 and list the stale numbers (tests run this)
 
 A marker whose source is missing or lacks the field is an error (exit 2), never silently left as it was.
+
+The GPU table between `<!-- gpu-check:start -->` and `<!-- gpu-check:end -->` is rendered whole from
+benchmarks/results/gpu_check.json (`benchmarks/gpu_table.py`; every item "unmeasured" while that file does not exist).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import gpu_table  # benchmarks/gpu_table.py: the GPU table from gpu_check.json, without torch
+
 MARKER = re.compile(r"<!-- numbers:(?P<key>\S+)(?: (?P<spec>\S+))? -->(?P<value>.*?)<!-- /numbers -->", re.DOTALL)
 NOTEBOOK_04 = Path("notebooks/04_training_cifar10.ipynb")
 REFERENCE = Path("gooknet_helpers/reference/metadata.json")
@@ -115,6 +121,21 @@ def fill(text: str, root: Path) -> tuple[str, list[str]]:
     return MARKER.sub(replace, text), changes
 
 
+GPU_TABLE = re.compile(f"({re.escape(gpu_table.START)}\n)(.*?)({re.escape(gpu_table.END)})", re.DOTALL)
+
+
+def fill_gpu_table(text: str, root: Path) -> tuple[str, list[str]]:
+    """`text` with the GPU table rendered from the committed gpu_check.json, and a line if it changed."""
+    match = GPU_TABLE.search(text)
+    if match is None:
+        return text, []
+    table = gpu_table.render_table(gpu_table.load_results(root))
+    if match[2] == table:
+        return text, []
+    change = f"gpu-check table: README differs from the one rendered from {gpu_table.RESULTS}"
+    return text[: match.start(2)] + table + text[match.end(2) :], [change]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a number is stale")
@@ -124,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     text = readme.read_text(encoding="utf-8")
     try:
         new_text, changes = fill(text, args.root)
+        new_text, table_changes = fill_gpu_table(new_text, args.root)
+        changes += table_changes
     except SourceError as error:
         print(f"README.md: {error}", file=sys.stderr)
         return 2

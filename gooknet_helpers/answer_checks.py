@@ -1,8 +1,8 @@
-"""Self-check helpers for the notebooks' exercises.
+"""Answer checks for the notebooks' numeric exercises: `nbXX_name.check(answer)` says whether a number is right.
 
-A checker says whether an answer is right; it shows the working (and so the answer)
-only when asked with `show=True`, so a classroom can try first. Expected values are
-computed from the package, never typed in.
+A checker shows the working (and so the answer) only when asked with `show=True`, so a classroom can try first.
+Expected values are computed from the package, never typed in. (A learner's own nn.Module is checked by
+`module_checks.check_module`.)
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from .blocks import Inception, NaiveInception
 from .costs import branch_costs, conv_macs, conv_params, measure, measure_module, stack_table1
-from .module_check import check_module as check_module  # notebooks 01-03: write-it-yourself modules
 from .table1 import TABLE1, input_channels
 
 
@@ -150,9 +149,10 @@ nb02_break_even = Exercise(
 )
 
 # ---- Notebook 03: the full network ----
-from .anatomy import count_params, forward_order, receptive_fields
 from .blocks import InceptionAux
+from .costs import count_params
 from .network import CIFAR, TORCHVISION, GoogLeNet
+from .shapes import forward_order, receptive_fields
 
 
 def _field_after(name: str, **kwargs) -> int:
@@ -210,8 +210,8 @@ nb03_side_320 = Exercise(
 # ---- Notebook 04: training ----
 import torch
 
+from .config import TrainConfig, one_cycle
 from .data import crop_flip, steps_per_epoch
-from .training import TrainConfig, one_cycle
 
 
 def _distinct_crops(padding: int = 4) -> int:

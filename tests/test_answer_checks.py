@@ -1,8 +1,8 @@
-"""Exercises of notebooks 01-02: right answers pass, wrong ones fail, None only asks, nothing leaks."""
+"""The answer checks of notebooks 01-02: right answers pass, wrong ones fail, None only asks, nothing leaks."""
 
 import pytest
 
-from gooknet_helpers import exercises
+from gooknet_helpers import answer_checks
 from gooknet_helpers.costs import conv_macs, conv_params
 
 EXERCISES = {
@@ -17,7 +17,7 @@ EXERCISES = {
 
 @pytest.mark.parametrize("name", EXERCISES)
 def test_checker_accepts_right_and_rejects_wrong(name, capsys):
-    ex = getattr(exercises, name)
+    ex = getattr(answer_checks, name)
     right = EXERCISES[name]
     assert ex.expected() == pytest.approx(right)
     assert ex.check(right) is True
@@ -28,7 +28,7 @@ def test_checker_accepts_right_and_rejects_wrong(name, capsys):
 
 @pytest.mark.parametrize("name", EXERCISES)
 def test_checker_keeps_the_answer_until_asked(name, capsys):
-    ex = getattr(exercises, name)
+    ex = getattr(answer_checks, name)
     assert ex.check(None) is False
     assert ex.check(0) is False
     shown = capsys.readouterr().out
@@ -41,5 +41,5 @@ def test_checker_keeps_the_answer_until_asked(name, capsys):
 
 
 def test_ratio_accepts_two_decimals():
-    assert exercises.nb02_saving_5x5_5b.check(13.76)
-    assert not exercises.nb02_saving_5x5_5b.check(13.5)
+    assert answer_checks.nb02_saving_5x5_5b.check(13.76)
+    assert not answer_checks.nb02_saving_5x5_5b.check(13.5)

@@ -1,0 +1,51 @@
+"""Stopping a training run cleanly: Ctrl-C (or a notebook's stop button) as a request that `fit` honours after the
+current step, and the one line that says where training stopped and how to continue."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+
+class StopRequest:
+    """Ctrl-C (or a notebook's stop button) as a request: `fit` finishes the current step, then stops cleanly.
+
+    While active, the first Ctrl-C sets `requested`; a second one raises KeyboardInterrupt as usual. The handler is
+    installed only in the main thread, and only where Ctrl-C raises KeyboardInterrupt (a terminal, Jupyter), not
+    where it is ignored. `clean=False` (several processes, which must stop at the same step) leaves Ctrl-C alone.
+    """
+
+    def __init__(self, clean: bool = True) -> None:
+        self.clean, self.requested, self._previous = clean, False, None
+
+    def __enter__(self) -> StopRequest:
+        main = threading.current_thread() is threading.main_thread()
+        if self.clean and main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._previous = signal.signal(signal.SIGINT, self._request)
+        return self
+
+    def _request(self, signum: int, frame: object) -> None:
+        self.requested = True
+        signal.signal(signal.SIGINT, self._previous)  # a second Ctrl-C interrupts at once
+        print("\nCtrl-C: stopping after this step (press it again to stop at once)", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def stopped_message(history: dict, step: int, total: int, checkpoint: str | Path | None, saved_epoch: int) -> str:
+    """The one line `fit` prints when stopped: where, what the model and the checkpoint hold, how to continue."""
+    where = f"Training stopped at step {step:,} of {total:,}"
+    if history["epoch"]:
+        where += f" (epoch {history['epoch'][-1]}, test accuracy {history['test_acc'][-1]:.2%})"
+    if checkpoint is None:
+        return f"{where}; the model keeps that step's weights. No checkpoint was set, so the run cannot be continued."
+    if saved_epoch == 0:
+        return f"{where}, before the first epoch ended: {checkpoint} was not written, so a new run starts from scratch."
+    return (
+        f"{where}; the model keeps that step's weights. {checkpoint} holds epoch {saved_epoch}: to continue, run "
+        "again with resume=True (--resume on the command line)."
+    )
