@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from gooknet_helpers.ablations import ABLATION_BUDGETS, ARMS, COMPARISONS, ablation_configs, compare_arms, train_arm
+from gooknet_helpers.ablations import ABLATION_BUDGETS, ARMS, ablation_configs, compare_all, comparison_line, train_arm
 from gooknet_helpers.data import ImageData, load_data, synthetic_data
 from gooknet_helpers.runtime import GooknetError, describe_device, pick_device
 
@@ -94,21 +94,10 @@ def load_results(path: Path, header: dict) -> dict:
 
 
 def report(results: dict) -> dict[str, dict]:
-    """Print and return each comparison that has 2 seeds per arm or more: means over seeds, the difference with
-    its 95% interval, the verdict."""
-    comparisons = {}
-    for name, (arm, baseline) in COMPARISONS.items():
-        try:
-            comparisons[name] = compare_arms(results["runs"], arm, baseline)
-        except ValueError as error:  # fewer than 2 seeds of an arm so far
-            print(f"{arm} vs {baseline}: {error}")
-    for c in comparisons.values():
-        low, high = (100 * v for v in c["interval"])
-        print(
-            f"{c['arm']} {c['mean']:.2%} vs {c['baseline']} {c['mean_baseline']:.2%} ({c['seeds'][0]} and "
-            f"{c['seeds'][1]} seeds): difference {100 * c['difference']:+.2f} points, 95% interval "
-            f"{low:+.2f} to {high:+.2f}: {c['verdict']}"
-        )
+    """Print and return each comparison that has 2 seeds per arm or more (the others get a line saying so)."""
+    comparisons, waiting = compare_all(results["runs"])
+    for line in [*map(comparison_line, comparisons.values()), *waiting]:
+        print(line)
     return comparisons
 
 
@@ -162,6 +151,7 @@ def main(argv: list[str] | None = None) -> None:
         data = data.subset(budget["train"], budget["test"])
         description = data.describe().replace(f" from {data.location}", "")  # no paths of this machine in the file
         device = pick_device(args.device)
+        torch.set_num_threads(args.threads)
         print(f"{description}\ndevice: {describe_device(device)}; budget {args.budget}: {budget}")
         header = dict(
             budget={"name": args.budget, **{k: v for k, v in budget.items() if k != "seeds"}}, data=description

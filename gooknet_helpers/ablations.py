@@ -18,10 +18,10 @@ from statistics import mean, stdev
 
 from scipy import stats
 
+from .config import TrainConfig, build_model, matched_width
 from .costs import measure
 from .data import ImageData
 from .runtime import describe_device
-from .config import TrainConfig, build_model, matched_width
 from .training import evaluate, fit
 
 # Budgets: model width, training and test images (a slice spread over each split), recipe, seeds per arm.
@@ -120,9 +120,7 @@ def compare_arms(runs: list[dict], arm: str, baseline: str, key: str = "final_te
     """Mean difference `arm` - `baseline` over seeds, its 95% Welch t-interval, and the verdict of `verdict`."""
     a, b = arm_values(runs, arm, key), arm_values(runs, baseline, key)
     if len(a) < 2 or len(b) < 2:
-        raise ValueError(
-            f"need at least 2 seeds per arm for an interval, got {len(a)} ({arm}) and {len(b)} ({baseline})"
-        )
+        raise ValueError(f"an interval needs 2 seeds per arm, {len(a)} ({arm}) and {len(b)} ({baseline}) so far")
     difference, half_width, df = welch_interval(a, b)
     return dict(
         arm=arm,
@@ -139,4 +137,25 @@ def compare_arms(runs: list[dict], arm: str, baseline: str, key: str = "final_te
         df=df,
         confidence=CONFIDENCE,
         verdict=verdict(arm, baseline, difference, half_width),
+    )
+
+
+def compare_all(runs: list[dict]) -> tuple[dict[str, dict], list[str]]:
+    """Every comparison of COMPARISONS that has 2 seeds per arm or more, and one line for each that has not yet."""
+    comparisons, waiting = {}, []
+    for name, (arm, baseline) in COMPARISONS.items():
+        try:
+            comparisons[name] = compare_arms(runs, arm, baseline)
+        except ValueError as error:
+            waiting.append(f"{arm} vs {baseline}: not yet compared: {error}")
+    return comparisons, waiting
+
+
+def comparison_line(c: dict) -> str:
+    """One comparison as a line: both means, the difference with its 95% interval, and the verdict."""
+    low, high = (100 * v for v in c["interval"])
+    return (
+        f"{c['arm']} {c['mean']:.2%} vs {c['baseline']} {c['mean_baseline']:.2%} ({c['seeds'][0]} and "
+        f"{c['seeds'][1]} seeds): difference {100 * c['difference']:+.2f} points, 95% interval {low:+.2f} to "
+        f"{high:+.2f}: {c['verdict']}"
     )

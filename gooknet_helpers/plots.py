@@ -226,16 +226,20 @@ def training_curves(history: dict, title: str = "") -> plt.Figure:
     return fig
 
 
-def compare_runs(histories: dict[str, dict], key: str = "test_acc", ylabel: str = "test accuracy") -> plt.Figure:
-    """One curve per run (name -> `fit` history) of `key` per epoch."""
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    for name, history in histories.items():
-        ax.plot(history["epoch"], history[key], "o-", ms=3, label=name)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+def accuracy_bars(histories: dict[str, dict], test_images: int) -> plt.Figure:
+    """Final test accuracy of each run (name -> `fit` history) with +-1 binomial standard error of a test set of
+    `test_images` images: how far chance alone moves an accuracy measured on that many images."""
+    fig, ax = plt.subplots(figsize=(4.6, 3.2))
+    names = list(histories)
+    accuracies = [100 * histories[name]["test_acc"][-1] for name in names]
+    errors = [(a * (100 - a) / test_images) ** 0.5 for a in accuracies]
+    ax.bar(range(len(names)), accuracies, 0.55, yerr=errors, capsize=8, color="#d6e4f0", edgecolor="#1f5f8f")
+    for i, (a, e) in enumerate(zip(accuracies, errors, strict=True)):
+        ax.annotate(f"{a:.1f}% ± {e:.1f}", (i, a + e), xytext=(0, 4), ha="center", textcoords="offset points")
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(f"one seed each; error bars: ±1 SE of {test_images:,} test images", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend()
     fig.tight_layout()
     return fig
 
@@ -301,22 +305,53 @@ def misclassified_grid(
     return image_grid(images[wrong], titles)
 
 
-def ablation_means(runs: list[dict], arms: list[str], key: str = "final_test_acc") -> plt.Figure:
-    """Mean of `key` per arm over its seeds (square) with one standard error of the mean (error bar) and every
-    seed's value (dots), from the runs of `benchmarks/ablations.py`."""
-    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(arms), 3.4))
+def _jitter(n: int, spread: float = 0.22) -> list[float]:
+    """`n` horizontal offsets spread evenly over +-spread/2, so that equal values stay visible side by side."""
+    return [0.0] if n == 1 else [spread * (i / (n - 1) - 0.5) for i in range(n)]
+
+
+def ablation_figure(results: dict, comparisons: dict[str, dict], arms: list[str]) -> plt.Figure:
+    """Left: every seed's test accuracy per arm (dots, jittered) and the arm's mean (bar). Right: each comparison's
+    difference of means with its 95% t-interval, the +-1 point band of "no difference", and its verdict.
+    The title states the budget the runs were trained under."""
+    runs, budget = results["runs"], results["budget"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), width_ratios=(1.1, 1))
     for i, arm in enumerate(arms):
-        values = torch.tensor([run[key] for run in runs if run["arm"] == arm], dtype=torch.float64)
-        se = (values.std() / len(values) ** 0.5).item() if len(values) > 1 else 0.0
-        mean = values.mean().item()
-        first = i == 0  # label each kind of mark once in the legend
-        ax.plot([i + 0.12] * len(values), values, "o", color="#888888", ms=4, label="one seed" if first else None)
-        ax.errorbar(i, mean, yerr=se, fmt="s", ms=7, capsize=6, color="#1f5f8f", label="mean ± 1 SE" if first else None)
-        ax.annotate(f"{mean:.1%}", (i, mean), xytext=(-40, -3), textcoords="offset points", fontsize=8)
-    ax.set_xlim(-0.6, len(arms) - 0.4)
-    ax.set_xticks(range(len(arms)), arms)
-    ax.set_ylabel("test accuracy" if "acc" in key else key)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=8)
+        values = [100 * r["final_test_acc"] for r in sorted(runs, key=lambda r: r["seed"]) if r["arm"] == arm]
+        if not values:
+            continue
+        left.bar(i, sum(values) / len(values), 0.6, color="#d6e4f0", edgecolor="#1f5f8f")
+        left.plot([i + dx for dx in _jitter(len(values))], values, "o", color="#1f5f8f", ms=5)
+        left.annotate(
+            f"{sum(values) / len(values):.2f}%",
+            (i, max(values)),
+            xytext=(0, 6),
+            ha="center",
+            textcoords="offset points",
+            fontsize=9,
+        )
+    low = min((100 * r["final_test_acc"] for r in runs), default=0)
+    left.set_ylim(max(0, low - 3), None)
+    left.set_xticks(range(len(arms)), arms)
+    left.set_ylabel("test accuracy (%), one dot per seed")
+    for j, c in enumerate(comparisons.values()):
+        d, h = 100 * c["difference"], 100 * c["half_width"]
+        right.errorbar(d, j, xerr=h, fmt="s", ms=7, capsize=6, color="#1f5f8f")
+        right.annotate(c["verdict"], (d, j), xytext=(0, 10), ha="center", textcoords="offset points", fontsize=9)
+    right.axvspan(-1, 1, color="#eeeeee", zorder=0, label="within 1 point")
+    right.axvline(0, color="#888888", lw=1)
+    right.set_yticks(range(len(comparisons)), [f"{c['arm']}\nminus {c['baseline']}" for c in comparisons.values()])
+    right.set_ylim(-0.6, len(comparisons) - 0.4)
+    right.set_xlabel("difference of mean accuracy (points), 95% t-interval")
+    right.legend(loc="lower right", fontsize=8)
+    for ax in (left, right):
+        ax.spines[["top", "right"]].set_visible(False)
+    seeds = sorted({sum(r["arm"] == arm for r in runs) for arm in arms})
+    fig.suptitle(
+        f"width {budget['width']}, {budget['epochs']} epochs of {budget['train']:,} training images, batch "
+        f"{budget['batch_size']}, lr {budget['lr']}; {budget['test']:,} test images; "
+        f"{'/'.join(map(str, seeds))} seeds per arm",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig

@@ -44,3 +44,27 @@ def test_the_no_difference_rule_stops_at_one_point():
 def test_an_interval_needs_two_seeds_per_arm():
     with pytest.raises(ValueError, match="2 seeds per arm"):
         compare_arms(runs({"a": (0.6,), "b": (0.5, 0.6)}), "a", "b")
+
+
+def test_the_figure_states_the_budget_and_shows_every_seed_and_interval():
+    import matplotlib.pyplot as plt
+
+    from gooknet_helpers import plots
+    from gooknet_helpers.ablations import compare_all
+
+    values = {"bottleneck": (0.80, 0.80, 0.81, 0.82), "bottleneck + aux": (0.80, 0.81, 0.81, 0.83)}
+    values["naive"] = (0.70, 0.71, 0.72, 0.72)
+    budget = dict(name="cpu", width=0.125, train=50000, test=10000, epochs=12, batch_size=128, lr=0.1)
+    comparisons, waiting = compare_all(runs(values))
+    assert not waiting
+    fig = plots.ablation_figure(dict(budget=budget, runs=runs(values)), comparisons, list(values))
+    left, right = fig.axes
+    dots = [line for line in left.lines if line.get_marker() == "o"]
+    assert [len(line.get_xdata()) for line in dots] == [4, 4, 4]
+    xs = dots[0].get_xdata()
+    assert len(set(xs)) == 4  # equal accuracies (0.80, 0.80) stay side by side, not on top of each other
+    title = fig._suptitle.get_text()
+    assert "width 0.125" in title and "12 epochs" in title and "50,000" in title and "4 seeds per arm" in title
+    texts = [t.get_text() for t in right.texts]
+    assert texts == [c["verdict"] for c in comparisons.values()]
+    plt.close(fig)
