@@ -4,9 +4,11 @@
 #   make normalise    strip what opening a notebook in JupyterLab adds (no re-execution, no data needed)
 #   make notebooks    re-execute every notebook in place with its outputs, normalise them, refresh the README numbers
 #   make book         build the static site from the committed notebooks (no re-execution) into _build/site
+#   make slides       classroom decks (reveal.js, offline, 1280x720) from the committed notebooks into _build/slides
 #   make readme       refill the README's measured rows from committed outputs (make test checks them)
 #   make test-colab   a second venv, .venv-colab, with Colab's Python 3.13 and versions: unit tests and notebooks
-#   make gpu-check    on a CUDA machine: the default training recipe end to end (benchmarks/gpu_check.py)
+#   make gpu-check    on a CUDA machine: the GPU check, PASS/FAIL per item in under 10 minutes, on the whole CIFAR-10
+#                     (benchmarks/gpu_check.py; ARGS="--minutes 5", ARGS="--data DIR"; without CUDA it exits 2)
 # Variables: PYTHON (the interpreter that makes .venv; 3.11 or newer), TORCH_INDEX (a PyTorch wheel index for pip,
 # e.g. https://download.pytorch.org/whl/cpu for the CPU-only build), ARGS (extra options for make lab / gpu-check).
 VENV ?= .venv
@@ -32,7 +34,7 @@ ifneq ($(SHARED_DATA),)
 export GOOKNET_DATA_DIR ?= $(abspath $(SHARED_DATA))
 endif
 
-.PHONY: install lab test test-core lint normalise normalize notebooks book readme test-colab gpu-check
+.PHONY: install lab test test-core lint normalise normalize notebooks book slides readme test-colab gpu-check
 
 install: $(STAMP)
 
@@ -55,9 +57,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
-# The unit tests and the notebooks, without the browser and site tests (make test-colab runs this in .venv-colab).
+# The unit tests and the notebooks, without the browser, site and slides tests (make test-colab runs this).
 test-core: $(STAMP)
-	$(BIN)/python -m pytest --ignore=tests/test_browser.py --ignore=tests/test_book.py
+	$(BIN)/python -m pytest --ignore=tests/test_browser.py --ignore=tests/test_book.py --ignore=tests/test_slides.py
 
 normalise: $(STAMP)
 	$(BIN)/python tools/badges.py && $(BIN)/python tools/execute_notebooks.py --normalise-only notebooks/*.ipynb
@@ -73,6 +75,10 @@ book: $(STAMP)
 	$(BIN)/python -m sphinx -q -W --keep-going -c book -d _build/doctrees . $(SITE)
 	@echo "site built: $(SITE)/index.html"
 
+# One self-contained reveal.js deck per notebook of the teacher's plan, nothing re-executed (tools/build_slides.py).
+slides: $(STAMP)
+	$(BIN)/python tools/build_slides.py
+
 readme: $(STAMP)
 	$(BIN)/python tools/readme_numbers.py
 
@@ -80,5 +86,10 @@ test-colab:
 	@python="$(COLAB_PYTHON)"; [ -n "$$python" ] || python="$$(tools/find_python.sh 3.13)" || exit 2; \
 	$(MAKE) --no-print-directory VENV=$(COLAB_VENV) PYTHON="$$python" REQUIREMENTS=requirements-colab.txt test-core
 
+# The GPU check trains on the whole CIFAR-10 and refuses a subset: the subset exported above for the tests is not
+# passed on (a GOOKNET_DATA_DIR of your own is); the whole set beside the project is used where it exists.
+FULL_DATA := $(wildcard ../shared/data/cifar10-jpeg)
+GPU_CHECK_DATA := $(if $(filter environment command line,$(origin GOOKNET_DATA_DIR)),$(GOOKNET_DATA_DIR),$(FULL_DATA))
 gpu-check: $(STAMP)
-	$(BIN)/python benchmarks/gpu_check.py $(ARGS)
+	env -u GOOKNET_DATA_DIR $(if $(GPU_CHECK_DATA),GOOKNET_DATA_DIR=$(abspath $(GPU_CHECK_DATA))) \
+		$(BIN)/python benchmarks/gpu_check.py $(ARGS)

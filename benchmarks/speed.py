@@ -22,7 +22,6 @@ MACs from costs.measure. `benchmarks/gpu_check.py` adds the full training run (t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from dataclasses import asdict, replace
@@ -34,6 +33,7 @@ import torchvision
 from gooknet_helpers.config import TrainConfig, amp_dtype, build_model
 from gooknet_helpers.costs import measure
 from gooknet_helpers.data import CIFAR10_CLASSES, ImageData, batches
+from gooknet_helpers.files import write_json
 from gooknet_helpers.network import TORCHVISION, GoogLeNet
 from gooknet_helpers.runtime import describe_device, pick_device, synchronize
 from gooknet_helpers.timing import step_speed
@@ -184,8 +184,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"pipeline and bookkeeping cost); input pipeline alone: {results['pipeline_images_per_s']:,.0f} images/s"
     )
     path = args.json or RESULTS / f"speed_{device.type}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=1) + "\n")
+    write_json(results, path)  # atomic: a crash or full disk leaves the previous results whole
     if results["load_average"] is not None:
         print(f"load average over the last minute: {results['load_average']:.1f} (other work slows a shared CPU)")
     print(f"results in {path.name}")

@@ -41,7 +41,7 @@ html_theme_options = {
 }
 html_show_sourcelink = False
 
-# The sidebar: every notebook in order, then the teacher's guide. README.md has no toctree of its own (GitHub shows
+# The sidebar: every notebook in order, then the teacher's guide and its answer sheet. README.md has no toctree of its own (GitHub shows
 # it as it is), so one is appended to it while Sphinx reads it.
 TOCTREE = """
 
@@ -58,6 +58,7 @@ notebooks/*
 :caption: Teaching
 
 docs/teachers_guide
+docs/answer_sheet
 ```
 """
 LANDING = '<!DOCTYPE html>\n<meta charset="utf-8">\n<meta http-equiv="refresh" content="0; url=README.html">\n'

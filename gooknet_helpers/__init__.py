@@ -1,5 +1,14 @@
 """gooknet_helpers: the code the GoogLeNet teaching notebooks share."""
 
+import sys as _sys
+
+if _sys.argv[:1] == ["-m"] and "gooknet_helpers.train" in getattr(_sys, "orig_argv", ()):
+    # `python -m gooknet_helpers.train` is importing this package: Ctrl-C during the imports (PyTorch takes seconds)
+    # exits with one line and status 130, not a traceback; train.main() restores Ctrl-C's usual handler.
+    from .stopping import quiet_start
+
+    quiet_start()
+
 from .blocks import BasicConv2d, Inception, InceptionAux, NaiveInception
 from .network import (
     CIFAR,

@@ -47,6 +47,61 @@ def have_images(data: object | None) -> bool:
     return data is not None
 
 
+# ---- Arguments: one sentence for a bad one ----
+
+
+def check_images(images: object, where: str, uint8: bool = True) -> None:
+    """TypeError or ValueError, one sentence, unless `images` is a non-empty (N, 3, H, W) tensor: uint8 pixels
+    where the helper standardises them itself (`uint8`), float (already standardised) otherwise."""
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"{where} takes the images as a torch.Tensor (N, 3, H, W), not a {type(images).__name__}.")
+    if images.dim() != 4 or len(images) == 0:
+        raise ValueError(
+            f"{where} needs at least one image, as an (N, 3, H, W) tensor; got shape {tuple(images.shape)}."
+        )
+    if uint8 and images.dtype != torch.uint8:
+        raise TypeError(
+            f"{where} takes uint8 images (as data.test_images holds them) and standardises them itself; got "
+            f"{str(images.dtype).removeprefix('torch.')}, which would be standardised twice."
+        )
+    if not uint8 and not images.is_floating_point():
+        raise TypeError(
+            f"{where} takes standardised float images: pass normalize(images), not "
+            f"{str(images.dtype).removeprefix('torch.')}."
+        )
+
+
+def check_batch_size(batch_size: object, where: str) -> None:
+    """ValueError, one sentence, unless `batch_size` is a whole number >= 1."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"{where}: batch_size must be a whole number >= 1, got {batch_size!r}.")
+
+
+def check_fraction(fraction: object, where: str) -> None:
+    """ValueError, one sentence, unless `fraction` is a number > 0 and <= 1."""
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+        raise ValueError(
+            f"{where}: fraction is the share of pixels to blank, > 0 and <= 1 (0.2 = 20%), got {fraction!r}."
+        )
+
+
+def check_layer(model: nn.Module, layer: object, where: str) -> nn.Module:
+    """`layer` if it is one of `model`'s modules (a name such as "inception4e" is looked up); else ValueError, one
+    sentence naming the layers it could be."""
+    if isinstance(layer, str):
+        found = dict(model.named_modules()).get(layer)
+        if found is not None:
+            return found
+    elif isinstance(layer, nn.Module) and any(m is layer for m in model.modules()):
+        return layer
+    names = ", ".join(n for n, m in model.named_children() if isinstance(m, nn.Module))
+    shown = repr(layer) if isinstance(layer, str) else type(layer).__name__
+    raise ValueError(
+        f"{where}: the layer ({shown}) is not a part of this model; pass one of its modules, e.g. "
+        f"model.inception4e, or its name. Its layers: {names}."
+    )
+
+
 # ---- Hooks: record, switch off, run the rest ----
 
 
@@ -124,7 +179,10 @@ class Ablation(NamedTuple):
 
     def standard_errors(self) -> torch.Tensor:
         """(modules, branches) standard error of each drop, in points, for paired outcomes on the same images:
-        only the images that change (right -> wrong or wrong -> right) carry information."""
+        only the images that change (right -> wrong or wrong -> right) carry information.
+
+        It measures how much the drop would move with another sample of test images, for this one trained network;
+        how much it would move with another training run (another seed) it cannot say."""
         diff = self.clean.float() - self.ablated.float()  # +1, 0 or -1 per image
         return 100 * diff.std(-1, correction=1) / diff.shape[-1] ** 0.5
 
@@ -135,28 +193,43 @@ def ablate_branches(
 ) -> Ablation:
     """Test every Inception branch by switching it off (`switch_off`), one at a time, on the uint8 `images`.
 
-    Work is shared: per batch the clean pass records each module's input once, and every ablation of a module
-    re-runs only that module and the layers after it (`run_from`), not the stem and earlier modules.
+    Work is shared: per batch the clean pass records each module's output once. A branch switched off outputs
+    zeros, so the module's output is the recorded one with that branch's channels set to 0 (its place in the
+    concatenation); each ablation re-runs only the layers after the module (`run_from`), not the stem, the earlier
+    modules or the module itself. (Running the four ablations of a module as one batch four times as large was
+    slower on a CPU, so they run one after the other.)
     """
+    check_images(images, "ablate_branches")
+    check_batch_size(batch_size, "ablate_branches")
     modules = inception_modules(model)
     layers = trace_shapes(model, images.shape[-1])
+    after = {layers[i].name: layers[i + 1].name for i in range(len(layers) - 1)}  # the layer that reads each output
+    channels = {name: branch_channels(module) for name, module in modules.items()}
     clean, ablated = [], []
     steps = -(-len(labels) // batch_size)
     loader = tqdm(batches(images, labels, batch_size), total=steps, desc="switching branches off", disable=not progress)
     with evaluating(model):
         for x, y in loader:
-            with capture(modules, inputs=True) as inputs:
+            with capture(modules) as outputs:
                 clean.append(model(x).argmax(1) == y)
             per_module = []
-            for name, module in modules.items():
+            for name in modules:
                 per_branch = []
-                for branch in BRANCHES:
-                    with switch_off(module, branch):
-                        per_branch.append(run_from(model, layers, name, inputs[name]).argmax(1) == y)
+                for part in channels[name]:
+                    off = outputs[name].clone()
+                    off[:, part] = 0  # the branch's channels carry nothing, as with switch_off
+                    per_branch.append(run_from(model, layers, after[name], off).argmax(1) == y)
                 per_module.append(torch.stack(per_branch))
             ablated.append(torch.stack(per_module))
     first = next(iter(modules.values()))
     return Ablation([short(n) for n in modules], branch_labels(first), torch.cat(clean), torch.cat(ablated, -1))
+
+
+def branch_channels(module: Inception) -> list[slice]:
+    """Where each branch's channels lie in the module's output: the four concatenated in order."""
+    widths = [_out_channels(getattr(module, branch)) for branch in BRANCHES]
+    starts = [sum(widths[:i]) for i in range(len(widths) + 1)]
+    return [slice(a, b) for a, b in zip(starts, starts[1:], strict=False)]
 
 
 # ---- First-layer filters ----
@@ -180,6 +253,8 @@ def filter_shares(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def branch_energy(model: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """(modules, 4) mean over images of the sum of squares of each branch's output: how much signal each branch
     puts into the concatenation the next layer reads."""
+    check_images(images, "branch_energy")
+    check_batch_size(batch_size, "branch_energy")
     hooked = {f"{n}.{b}": getattr(m, b) for n, m in inception_modules(model).items() for b in BRANCHES}
     labels = torch.zeros(len(images), dtype=torch.long, device=images.device)  # batches() wants labels; unused
     total = torch.zeros(len(hooked))
@@ -223,6 +298,8 @@ def probe_layers(model: nn.Module) -> list[str]:
 def read_out(model: nn.Module, images: torch.Tensor, batch_size: int = 500, progress: bool = True) -> Readout:
     """One eval-mode pass over the uint8 `images`: logits, the aux heads' logits (each head called in eval mode on
     the features it is attached to: inception4a's and inception4d's outputs) and pooled features for the probes."""
+    check_images(images, "read_out")
+    check_batch_size(batch_size, "read_out")
     names = probe_layers(model)
     logits, aux, features = [], {"aux1": [], "aux2": []}, {n: [] for n in names}
     labels = torch.zeros(len(images), dtype=torch.long, device=images.device)
@@ -256,6 +333,11 @@ def linear_probe(
     Full-batch L-BFGS from zero weights, so the result depends only on the features. `weight_decay` is an L2
     penalty on the weights (keeps the probe from memorising a small training slice).
     """
+    if len(train_x) < 2 or len(test_x) == 0 or len(train_x) != len(train_y) or len(test_x) != len(test_y):
+        raise ValueError(
+            f"linear_probe needs at least 2 training and 1 test feature rows, each with its label; got "
+            f"{len(train_x)} / {len(train_y)} training and {len(test_x)} / {len(test_y)} test (features / labels)."
+        )
     mean, std = train_x.mean(0), train_x.std(0) + 1e-6
     train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
     probe = nn.Linear(train_x.shape[1], int(max(train_y.max(), test_y.max())) + 1)
@@ -287,7 +369,10 @@ def grad_cam(
     positions; the weighted sum, with negatives set to 0, is upsampled to the image and scaled to a maximum of 1.
     `targets`: the class per image (default: the predicted one). Returns (N, H, W) maps in [0, 1]. Only the
     layer's output gets a gradient (`torch.autograd.grad`), so no parameter's `.grad` changes; the hook is removed.
+    `layer` may be given by name ("inception4e"); one that is not in the model is a one-sentence ValueError.
     """
+    layer = check_layer(model, layer, "grad_cam")
+    check_images(images, "grad_cam", uint8=False)
     with evaluating(model), torch.enable_grad(), capture({"layer": layer}) as outputs:
         logits = model(images)
         activation = outputs["layer"]
@@ -299,26 +384,38 @@ def grad_cam(
     return cam / cam.flatten(1).amax(1).clamp_min(1e-12)[:, None, None]
 
 
+def top_pixels(maps: torch.Tensor, fraction: float) -> torch.Tensor:
+    """A (N, H, W) mask of exactly `fraction` of each map's pixels (at least one): those where it is highest. Ties
+    go by position, the first in reading order first, so a map that is 0 almost everywhere (Grad-CAM's ReLU makes
+    such maps) still loses only its share of pixels, not every pixel at the threshold."""
+    flat = maps.flatten(1)
+    k = max(1, round(fraction * flat.shape[1]))
+    order = flat.argsort(dim=1, descending=True, stable=True)[:, :k]
+    return torch.zeros_like(flat, dtype=torch.bool).scatter_(1, order, True).view_as(maps)
+
+
 @torch.no_grad()
 def blank_top(
     model: nn.Module, images: torch.Tensor, maps: torch.Tensor, targets: torch.Tensor, fraction: float = 0.2
 ) -> torch.Tensor:
     """Probability of class `targets` after setting the `fraction` of pixels where `maps` is highest to 0 (the
     mean image, for normalised input). A saliency map that points at what matters should make it fall."""
-    k = max(1, round(fraction * maps[0].numel()))
-    threshold = maps.flatten(1).topk(k, dim=1).values[:, -1, None, None]
-    kept = (maps < threshold).unsqueeze(1).to(images.dtype)
+    check_fraction(fraction, "blank_top")
+    kept = (~top_pixels(maps, fraction)).unsqueeze(1).to(images.dtype)
     with evaluating(model):
         probs = model(images * kept).softmax(1)
     return probs.gather(1, targets[:, None])[:, 0]
 
 
 class DeletionCheck(NamedTuple):
-    """Mean probability of the predicted class: as is, with the map's top pixels blanked, with another image's."""
+    """Mean probability of the predicted class: as is, with the map's top pixels blanked, with another image's; and
+    the margin between the two blankings with its standard error over the images."""
 
     original: float
     own_map: float
     other_map: float
+    margin: float  # own_map - other_map: below 0 when the image's own map removes more of what the decision needs
+    margin_se: float  # standard error of the margin: paired per image, so only the images' own differences count
 
 
 def deletion_check(
@@ -327,7 +424,11 @@ def deletion_check(
     """Does Grad-CAM point at what the decision needs? Blank the `fraction` of pixels it rates highest and see the
     predicted class's probability fall; as a control, blank as many pixels chosen by the map of another image (the
     next one in the batch), a region of the same kind that has nothing to do with this image."""
-    sums = torch.zeros(3)
+    layer = check_layer(model, layer, "deletion_check")
+    check_images(images, "deletion_check")
+    check_batch_size(batch_size, "deletion_check")
+    check_fraction(fraction, "deletion_check")
+    per_image = []  # (original, own, other) for each image
     labels = torch.zeros(len(images), dtype=torch.long, device=images.device)  # batches() wants labels; unused
     for x, _ in batches(images, labels, batch_size):
         maps = grad_cam(model, layer, x)
@@ -335,5 +436,8 @@ def deletion_check(
             original, predicted = model(x).softmax(1).max(1)
         own = blank_top(model, x, maps, predicted, fraction)
         other = blank_top(model, x, maps.roll(1, 0), predicted, fraction)
-        sums += torch.stack([original.sum(), own.sum(), other.sum()]).cpu()
-    return DeletionCheck(*(sums / len(images)).tolist())
+        per_image.append(torch.stack([original, own, other], 1).float().cpu())
+    values = torch.cat(per_image)
+    margins = values[:, 1] - values[:, 2]
+    se = margins.std(correction=1).item() / len(margins) ** 0.5 if len(margins) > 1 else float("nan")
+    return DeletionCheck(*values.mean(0).tolist(), margins.mean().item(), se)

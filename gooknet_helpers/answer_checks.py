@@ -7,12 +7,53 @@ Expected values are computed from the package, never typed in. (A learner's own 
 
 from __future__ import annotations
 
+import functools
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from .blocks import Inception, NaiveInception
 from .costs import branch_costs, conv_macs, conv_params, measure, measure_module, stack_table1
 from .table1 import TABLE1, input_channels
+
+EXAMPLE = 'Type a number, e.g. check(12345) or check("12,345").'
+
+
+def read_answer(answer: object) -> float | int | None:
+    """`answer` as a number: an int or float, a NumPy number, a one-element tensor or array, or a string such as
+    "442,560", "0.28" or "1e6" (commas, underscores and spaces are ignored); None stays None (the question is
+    asked). Anything else, or a number that is not finite, raises ValueError whose text is the sentence to print."""
+    if answer is None:
+        return None
+    if isinstance(answer, bool):
+        raise ValueError(f"{answer} is a truth value, not a number. {EXAMPLE}")
+    if isinstance(answer, str):
+        text = answer.strip().replace(",", "").replace("_", "").replace(" ", "")
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"Not a number: {answer!r}. {EXAMPLE}") from None
+    elif isinstance(answer, numbers.Real):
+        value = float(answer)
+    elif callable(getattr(answer, "item", None)):  # a tensor or NumPy array of one number
+        try:
+            value = float(answer.item())
+        except (TypeError, ValueError, RuntimeError):
+            raise ValueError(f"check() takes one number, not a {type(answer).__name__} of several. {EXAMPLE}") from None
+    else:
+        raise ValueError(f"check() takes one number, not a {type(answer).__name__} ({answer!r:.60}). {EXAMPLE}")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{answer!r} is not a finite number, so it cannot be the answer. {EXAMPLE}")
+    exact = isinstance(answer, numbers.Integral) or (isinstance(answer, str) and not any(c in text for c in ".eE"))
+    return int(value) if exact and value.is_integer() else value
+
+
+def read_show(show: object) -> bool:
+    """`show` if it is True or False; else ValueError whose text is the sentence to print (a string such as "no"
+    would otherwise count as yes, and print the answer)."""
+    if not isinstance(show, bool):
+        raise ValueError(f"show must be True or False, not {show!r}: check(answer, show=True) prints the working.")
+    return show
 
 
 @dataclass(frozen=True)
@@ -23,35 +64,60 @@ class Exercise:
     expected: Callable[[], float]
     working: Callable[[], str]
     rel_tolerance: float = 0.0
+    # Likely wrong answers: {value: "Did you ...? why"}; an answer within the tolerance of one is told what it
+    # probably counted, and by how much it is off.
+    mistakes: Callable[[], dict[float, str]] = dict
 
     def check(self, answer: float | str | None = None, show: bool = False) -> bool:
         """Print whether `answer` is right (and, if not, whether it is too high or too low); with show=True also
-        print the working. A string such as "442,560" is read as a number."""
+        print the working. A string such as "442,560" is read as a number (`read_answer`); anything that is not one
+        number, or a `show` that is not True or False, gets a sentence and False."""
+        try:
+            show, answer = read_show(show), read_answer(answer)
+        except ValueError as error:
+            print(error)
+            return False
         expected = self.expected()
-        if isinstance(answer, str):
-            try:
-                answer = float(answer.replace(",", "").replace("_", ""))
-            except ValueError:
-                print(f"Not a number: {answer!r}. Type a number, e.g. check(12345).")
-                return False
         correct = answer is not None and abs(answer - expected) <= self.rel_tolerance * abs(expected)
         if answer is None:
             print(f"Q: {self.question}\n{self.precision()} Type your number, e.g. check(12345).")
         elif correct:
             print(f"Correct: {answer:,}.")
         else:
-            side = "too high" if answer > expected else "too low"
-            ratio = f" (x{answer / expected:.3g} the answer)" if expected else ""
-            print(f"Not quite: {answer:,} is {side}{ratio}. {self.precision()} Try again, or call with show=True.")
+            print(self.not_quite(answer, expected))
         if show:
             print(self.working())
         return correct
+
+    def not_quite(self, answer: float, expected: float) -> str:
+        """What a wrong answer is told: what it probably counted, if it is a likely mistake; else too high or too
+        low (with the factor, when it is 2 or more), never the answer."""
+        why = next((text for value, text in self.mistakes().items() if _close(answer, value, self.rel_tolerance)), None)
+        if why:
+            return f"Not quite: {answer:,} is {off_by(answer, expected)}. {why} Try again, or call with show=True."
+        side = "too high" if answer > expected else "too low"
+        ratio = answer / expected if expected else 0
+        factor = f" (about x{ratio:.2g} the answer)" if ratio >= 2 or 0 < ratio <= 0.5 else ""
+        return f"Not quite: {answer:,} is {side}{factor}. {self.precision()} Try again, or call with show=True."
 
     def precision(self) -> str:
         """How close an answer must be."""
         if self.rel_tolerance == 0:
             return "The answer is an exact count."
         return f"Answers within {self.rel_tolerance * 100:.2g}% of it count as right."
+
+
+def off_by(answer: float, expected: float) -> str:
+    """How far a recognised wrong answer is from the right one: "off by 192 (too low)", "off by a factor of 2"."""
+    side = "too high" if answer > expected else "too low"
+    if expected and answer / expected > 0:
+        factor = max(answer / expected, expected / answer)
+        if factor >= 1.5 and abs(factor - round(factor)) <= 1e-6 * factor:
+            return f"off by a factor of {round(factor):,} ({side})"
+    difference = abs(answer - expected)
+    if difference == int(difference):
+        return f"off by {int(difference):,} ({side})"
+    return f"off by {difference:.3g} ({side})"
 
 
 # ---- Notebook 01: naive Inception module ----
@@ -68,6 +134,21 @@ nb01_macs_5x5_3b = Exercise(
     "reduction), how many multiply-adds does that 5x5 branch cost for one image, bias adds included as torchinfo does?",
     expected=lambda: measure(_naive(256, "3b").branch3, (256, 28, 28)).macs,
     working=lambda: f"(5*5*256*96 weights + 96 biases) * 28*28 outputs per filter = {conv_macs(256, 96, 5, 28):,}",
+    mistakes=lambda: {
+        conv_macs(256, 96, 5, 28, bias=False): "Did you leave out the bias adds? The question counts them, as "
+        "torchinfo does: one per filter and output position, 96 * 28*28.",
+        2 * conv_macs(256, 96, 5, 28): "Did you count FLOPs, a multiply and an add each? A multiply-add counts once.",
+        2 * conv_macs(256, 96, 5, 28, bias=False): "Did you count FLOPs (a multiply and an add each) and leave out "
+        "the biases? A multiply-add counts once, and the bias adds count too.",
+        conv_params(256, 96, 5): "Did you count the parameters? Each weight is used once per output position: "
+        "multiply by the 28*28 positions of the output.",
+        conv_params(256, 96, 5) * 32 * 32: "Did you count the positions of the padded 32x32 input? The products are "
+        "counted per output position, and the output stays 28x28.",
+        conv_params(256, 96, 5) * 24 * 24: "Did you leave out the padding? With padding 2 the 5x5 keeps 28x28.",
+        conv_macs(192, 96, 5, 28): "Did you take 3a's input, 192 channels? 3b gets 256: what 3a concatenates.",
+        conv_macs(256, 32, 1, 28) + conv_macs(32, 96, 5, 28): "Did you count the real 3b's branch, with its 1x1 "
+        "reduction to 32? Built naive, the 5x5 reads all 256 input channels.",
+    },
 )
 
 nb01_params_3x3_3b = Exercise(
@@ -75,9 +156,21 @@ nb01_params_3x3_3b = Exercise(
     "reduction), how many parameters (weights and biases) has that 3x3 branch?",
     expected=lambda: measure(_naive(256, "3b").branch2, (256, 28, 28)).params,
     working=lambda: f"3*3*256*192 weights + 192 biases = {conv_params(256, 192, 3):,}",
+    mistakes=lambda: {
+        conv_params(256, 192, 3, bias=False): "Did you leave out the biases? Each of the 192 filters has one.",
+        conv_params(256, 192, 3, bias=False) + 256: "Did you give each input channel a bias? There is one per filter "
+        "(output channel): 192.",
+        conv_params(256, 192, 1): "Did you count a 1x1 kernel? A 3x3 filter has 3*3 weights for each input channel.",
+        conv_params(192, 192, 3): "Did you take 3a's input, 192 channels? 3b gets 256: what 3a concatenates.",
+        conv_macs(256, 192, 3, 28): "Did you count multiply-adds? The question asks for parameters: each weight "
+        "counts once, not once per output position.",
+        conv_params(256, 128, 1) + conv_params(128, 192, 3): "Did you count the real 3b's branch, with its 1x1 "
+        "reduction to 128? Built naive, the 3x3 reads all 256 input channels.",
+    },
 )
 
 
+@functools.cache
 def _tenth_naive() -> tuple[int, int]:
     """Channels into and out of a naive module with 5b's widths put on top of notebook 01's naive stack."""
     last = stack_table1("naive")[-1]
@@ -92,6 +185,14 @@ nb01_channels_tenth = Exercise(
         f"the naive 5b outputs {_tenth_naive()[0]:,}; the pool passes all of them through and the convolutions add "
         f"384 + 384 + 128: {_tenth_naive()[1]:,}"
     ),
+    mistakes=lambda: {
+        384 + 384 + 128: "Did you leave out the pool branch's channels? In the naive module the max pool passes all "
+        "of its input channels through.",
+        _tenth_naive()[0]: "Did you give the tenth module's input, what the naive 5b makes? Its three convolutions "
+        "add their channels to what the pool passes through.",
+        TABLE1["5b"].out_channels: "Did you take the real 5b, with its pool projection to 128? The naive module has "
+        "no projection: its pool passes its whole input through.",
+    },
 )
 
 # ---- Notebook 02: 1x1 bottlenecks ----
@@ -111,6 +212,22 @@ nb02_params_4e_5x5 = Exercise(
         f"1x1: {_IN_4E}*32 + 32 = {conv_params(_IN_4E, 32, 1):,}; 5x5: 5*5*32*128 + 128 = "
         f"{conv_params(32, 128, 5):,}; total {conv_params(_IN_4E, 32, 1) + conv_params(32, 128, 5):,}"
     ),
+    mistakes=lambda: {
+        conv_params(_IN_4E, 32, 1, bias=False) + conv_params(32, 128, 5, bias=False): "Did you leave out the "
+        "biases? Each filter has one: 32 in the reduction, 128 in the 5x5.",
+        conv_params(32, 128, 5): "Did you count the 5x5 convolution only? The 1x1 reduction before it has "
+        "parameters too.",
+        conv_params(_IN_4E, 32, 1): "Did you count the 1x1 reduction only? The 5x5 convolution after it has "
+        "parameters too.",
+        conv_params(_IN_4E, 128, 5): f"Did you count one 5x5 straight from the {_IN_4E} input channels? The branch "
+        "reduces them to 32 first, and the 5x5 reads those 32.",
+        conv_params(_IN_4E, 32, 1) + conv_params(_IN_4E, 128, 5): f"Did you let the 5x5 read all {_IN_4E} input "
+        "channels? It reads the 32 that the reduction makes.",
+        conv_params(input_channels("4d"), 32, 1) + conv_params(32, 128, 5): f"Did you take 4d's input "
+        f"({input_channels('4d')} channels)? 4e gets {_IN_4E}, what 4d concatenates.",
+        (conv_params(_IN_4E, 32, 1) + conv_params(32, 128, 5)) * 14 * 14: "Did you count multiply-adds? The "
+        "question asks for parameters: each weight counts once, not once per output position.",
+    },
 )
 
 _IN_5B = input_channels("5b")  # 5b's input: the channels 5a concatenates
@@ -134,6 +251,17 @@ nb02_saving_5x5_5b = Exercise(
         f"{_saving_5x5_5b()[1]:,}; ratio {_saving_5x5_5b()[0] / _saving_5x5_5b()[1]:.2f} (the 7x7 cancels out)"
     ),
     rel_tolerance=0.001,
+    mistakes=lambda: {
+        _saving_5x5_5b()[1] / _saving_5x5_5b()[0]: "Did you divide the reduced cost by the direct one? The factor "
+        "the reduction cuts by is direct / reduced.",
+        1 - _saving_5x5_5b()[1] / _saving_5x5_5b()[0]: "Did you give the share saved? The question asks for the "
+        "factor: direct / reduced.",
+        _saving_5x5_5b()[0] / conv_macs(TABLE1["5b"].ch5x5red, TABLE1["5b"].ch5x5, 5, 7, bias=False): "Did you "
+        f"leave out the 1x1 reduction's own cost ({_IN_5B}*48 per position)? The reduced branch runs both "
+        "convolutions.",
+        _saving_5x5_5b()[0] / conv_macs(_IN_5B, TABLE1["5b"].ch5x5red, 1, 7, bias=False): "Did you leave out the "
+        "5x5's cost in the reduced branch? It still runs, on 48 channels.",
+    },
 )
 
 nb02_break_even = Exercise(
@@ -146,6 +274,11 @@ nb02_break_even = Exercise(
         f"= {5 * 5 * 192 * 32:,} * 784; so r < {5 * 5 * 192 * 32 / (192 + 5 * 5 * 32):.1f}, "
         f"the widest is r = {5 * 5 * 192 * 32 // (192 + 5 * 5 * 32)}"
     ),
+    mistakes=lambda: {
+        155: "Did you round the break-even width up? At r = 155 the reduced branch already costs more than the "
+        "direct 5x5; the widest that costs fewer is below it.",
+        191: "Did you compare the 5x5 convolutions only? The 1x1 reduction costs 192*r multiply-adds per position too.",
+    },
 )
 
 # ---- Notebook 03: the full network ----
@@ -157,12 +290,22 @@ from .shapes import forward_order, receptive_fields
 
 def _field_after(name: str, **kwargs) -> int:
     """Theoretical receptive field after layer `name` of a GoogLeNet built with `kwargs`."""
-    return next(f.size for f in receptive_fields(GoogLeNet(aux_logits=False, **kwargs)) if f.name == name)
+    return _fields(tuple(sorted(kwargs.items())))[name]
+
+
+@functools.cache  # building the network takes seconds; the checkers ask for the same few many times
+def _fields(options: tuple) -> dict[str, int]:
+    return {f.name: f.size for f in receptive_fields(GoogLeNet(aux_logits=False, **dict(options)))}
 
 
 def _side_after(name: str, size: int) -> int:
     """Height (= width) of layer `name`'s output for a size x size input to the paper's network."""
-    return dict(forward_order(GoogLeNet(aux_logits=False), size))[name][1]
+    return _sides(size)[name]
+
+
+@functools.cache
+def _sides(size: int) -> dict[str, int]:
+    return {layer: shape[1] for layer, shape in forward_order(GoogLeNet(aux_logits=False), size)}
 
 
 nb03_field_3b_cifar = Exercise(
@@ -175,6 +318,17 @@ nb03_field_3b_cifar = Exercise(
         f"3a and 3b each add (5-1)*2 = 8 (their 5x5 branch): 7 + 8 + 8 = {_field_after('inception3b', **CIFAR)} "
         "of the 32 pixels"
     ),
+    mistakes=lambda: {
+        _field_after("inception3b"): "Did you use the paper's stem (7x7/2 convolution, 3x3/2 max pool)? "
+        "GoogLeNet(**CIFAR) starts with a 3x3 convolution with stride 1 and has no first max pool.",
+        _field_after("inception3b", **{**CIFAR, "branch3_kernel": 3}): "Did you add (3-1) * 2 = 4 per module, or "
+        "keep a step of 1 after maxpool2? Each module's widest window is its 5x5 branch, and after the stride-2 "
+        "max pool one step is 2 pixels: each module adds (5-1) * 2 = 8.",
+        _field_after("inception3b", **CIFAR) - 2: "Did you leave out maxpool2's own 3x3 window? Before it doubles "
+        "the step it adds 2 pixels.",
+        _field_after("inception3b", **CIFAR) - 10: "Did you leave out maxpool2? It adds 2 pixels and doubles the "
+        "step, so each module then adds 8, not 4.",
+    },
 )
 
 nb03_field_5b_torchvision = Exercise(
@@ -186,6 +340,13 @@ nb03_field_5b_torchvision = Exercise(
         "2*8 twice in stage 3, 2*16 five times in stage 4, 2*32 twice in stage 5; the 2x2 max pool before stage 5 "
         f"adds 1*16 instead of 2*16: {_field_after('inception5b', **TORCHVISION)}"
     ),
+    mistakes=lambda: {
+        _field_after("inception5b"): "Did you give the paper's network? torchvision's third branch is a 3x3.",
+        _field_after("inception5b", **{**TORCHVISION, "pool4_kernel": 3}): "Did you count the max pool before stage "
+        "5 as 3x3? torchvision's is 2x2: it adds 1 step of 16 pixels, not 2.",
+        _field_after("inception5b", **{**TORCHVISION, "branch3_kernel": 5}): "Did you keep the 5x5 branches? "
+        "torchvision's third branch is a 3x3 in every module.",
+    },
 )
 
 nb03_aux_params_cifar = Exercise(
@@ -196,6 +357,20 @@ nb03_aux_params_cifar = Exercise(
         f"1x1 conv 512*128 + 128 = {512 * 128 + 128:,}; fc1 2048*1024 + 1024 = {2048 * 1024 + 1024:,}; "
         f"fc2 1024*10 + 10 = {1024 * 10 + 10:,}; total {count_params(InceptionAux(512, 10)):,}"
     ),
+    mistakes=lambda: {
+        count_params(InceptionAux(512, 1000)): "Did you keep ImageNet's 1,000 classes? Built for CIFAR-10, fc2 "
+        "has 10 outputs.",
+        512 * 128 + 2048 * 1024 + 1024 * 10: "Did you leave out the biases? Each filter and each output of a fully "
+        "connected layer has one: 128 + 1,024 + 10.",
+        count_params(InceptionAux(528, 10)): "Did you take the second head's input, 4d's 528 channels? The first "
+        "head sits after 4a: 512.",
+        512 * 128 + 128 + 128 * 1024 + 1024 + 1024 * 10 + 10: "Did you give fc1 128 inputs? It reads the whole "
+        "4x4 map of 128 channels, flattened: 2,048.",
+        512 * 128 + 128 + 128 * 14 * 14 * 1024 + 1024 + 1024 * 10 + 10: "Did you size fc1 for the 14x14 map? The "
+        "5x5/3 average pool makes it 4x4 first: 128 x 4 x 4 = 2,048 inputs.",
+        2048 * 1024 + 1024 + 1024 * 10 + 10: "Did you leave out the 1x1 convolution (512 -> 128 channels)? It has "
+        "512*128 weights and 128 biases.",
+    },
 )
 
 nb03_side_320 = Exercise(
@@ -205,9 +380,17 @@ nb03_side_320 = Exercise(
         "conv1 /2 -> 160; maxpool1 (3x3/2, ceil) -> 80; maxpool2 -> 40; maxpool3 -> "
         f"{_side_after('inception4e', 320)}; stage 4 keeps that size"
     ),
+    mistakes=lambda: {
+        _side_after("inception4e", 224): "Did you use Table 1's 224x224 input? The question feeds 320x320, so "
+        "every map is larger.",
+        _side_after("inception5b", 320): "Did you halve once more? maxpool4 comes after 4e, before stage 5.",
+        _side_after("inception3b", 320): "Did you stop at stage 3's size? maxpool3 halves the map before stage 4.",
+    },
 )
 
 # ---- Notebook 04: training ----
+import math
+
 import torch
 
 from .config import TrainConfig, one_cycle
@@ -235,6 +418,13 @@ nb04_steps = Exercise(
         f"50,000 // {TrainConfig().batch_size} = {steps_per_epoch(50_000, TrainConfig().batch_size)} steps per epoch, "
         f"x {TrainConfig().epochs} = {TrainConfig().total_steps(50_000):,}"
     ),
+    mistakes=lambda: {
+        TrainConfig().epochs * -(-50_000 // TrainConfig().batch_size): "Did you keep each epoch's last partial "
+        "batch? It is dropped: 50,000 // batch size steps per epoch.",
+        steps_per_epoch(50_000, TrainConfig().batch_size): f"Did you count one epoch? The recipe trains "
+        f"{TrainConfig().epochs}.",
+        TrainConfig().epochs * 50_000: f"Did you count images? A step takes one batch of {TrainConfig().batch_size}.",
+    },
 )
 
 nb04_crops = Exercise(
@@ -242,6 +432,14 @@ nb04_crops = Exercise(
     "training image become?",
     expected=_distinct_crops,
     working=lambda: f"9 vertical x 9 horizontal offsets x 2 (flipped or not) = {_distinct_crops()}",
+    mistakes=lambda: {
+        81: "Did you leave out the flip? Each crop can be flipped or not: x2.",
+        128: "Did you count 8 offsets per direction? With 4 pixels of padding on each side the crop can start at "
+        "0, 1, ..., 8: 9 offsets.",
+        64: "Did you count 8 offsets per direction and leave out the flip? The crop can start at 0, 1, ..., 8 (9 "
+        "offsets), and each crop can be flipped or not.",
+        18: "Did you move the crop in one direction only? It moves vertically and horizontally: 9 x 9 offsets.",
+    },
 )
 
 
@@ -254,12 +452,31 @@ def _lr_at_1000() -> tuple[float, str]:
     return lr, f"warm-up ends after {warmup} steps; then 0.4 x ({total} - 1000) / ({total} - {warmup} + 1) = {lr:.4f}"
 
 
+def _lr_mistakes() -> dict[float, str]:
+    """Learning rates at step 1000 that a likely misreading of the schedule gives."""
+    config = TrainConfig()
+    total = config.total_steps(50_000)
+    warmup = round(config.warmup * total)
+    falling = (1000 - warmup) / (total - warmup)
+    return {
+        config.lr: f"Did you give the peak? The warm-up ends after {warmup} steps, so at step 1000 the rate is "
+        "already falling.",
+        config.lr * (1 - 1000 / total): f"Did you let the rate fall over all {total} steps? It falls over the steps "
+        f"after the warm-up: 0.4 x (total - step) / (total - {warmup} + 1).",
+        config.lr * (1 + math.cos(math.pi * falling)) / 2: "Did you use a cosine fall, as PyTorch's OneCycleLR "
+        "does? This schedule falls linearly.",
+        config.lr * 1001 / warmup: "Did you go on with the warm-up's formula? The warm-up rises to the peak and "
+        f"ends after {warmup} steps; then the rate falls.",
+    }
+
+
 nb04_lr = Exercise(
     "With the default one-cycle schedule (peak 0.4, 20% warm-up, the step count of the first exercise), what is the "
     "learning rate at step 1000 (counting from 0)? Three significant digits are enough.",
     expected=lambda: _lr_at_1000()[0],
     working=lambda: _lr_at_1000()[1],
     rel_tolerance=0.005,
+    mistakes=_lr_mistakes,
 )
 
 # ---- Notebook 05: what the trained network learned, and what came next ----
@@ -282,7 +499,12 @@ class ExplainedExercise(Exercise):
 
     mistakes: Callable[[], dict[float, str]] = dict
 
-    def check(self, answer: float | None = None, show: bool = False) -> bool:
+    def check(self, answer: float | str | None = None, show: bool = False) -> bool:
+        try:  # "0.28", "442,560": read as Exercise.check reads them
+            show, answer = read_show(show), read_answer(answer)
+        except ValueError as error:
+            print(error)
+            return False
         expected = self.expected()
         if answer is None or _close(answer, expected, self.rel_tolerance):
             return super().check(answer, show)

@@ -22,8 +22,27 @@ def check_channels(**channels: int | None) -> None:
             raise ValueError(f"{name} must be a positive integer number of channels, got {value!r}")
 
 
-def check_input(x: torch.Tensor, in_channels: int, where: str) -> None:
-    """Raise a clear ValueError unless x is an (N, in_channels, H, W) tensor."""
+def check_input(x: torch.Tensor, in_channels: int, where: str, weight_dtype: torch.dtype | None = None) -> None:
+    """Raise a clear TypeError unless x is a floating-point tensor (float64 only where the weights are float64, as
+    given by `weight_dtype`), and a clear ValueError unless it is (N, in_channels, H, W)."""
+    if not isinstance(x, torch.Tensor):
+        how = "torch.from_numpy(array)" if type(x).__module__ == "numpy" else "torch.tensor(...) or torch.stack(...)"
+        raise TypeError(
+            f"{where} takes a torch.Tensor of shape (N, C, H, W), not a {type(x).__name__}: convert it with {how} "
+            "(and standardise uint8 images with gooknet_helpers.data.normalize)."
+        )
+    if not x.is_floating_point():
+        dtype = str(x.dtype).removeprefix("torch.")
+        raise TypeError(
+            f"{where} takes float images standardised as in training, not {dtype} values"
+            + (" (raw pixels, 0 to 255)" if x.dtype == torch.uint8 else "")
+            + ": pass normalize(images), from gooknet_helpers.data, which converts uint8 images."
+        )
+    if x.dtype == torch.float64 and weight_dtype is not None and weight_dtype != torch.float64:
+        raise TypeError(
+            f"{where} got float64 (double) images, but its weights are {str(weight_dtype).removeprefix('torch.')}: "
+            "convert them with images.float()."
+        )
     if x.dim() != 4:
         raise ValueError(f"{where} expects a 4-D tensor (N, C, H, W), got shape {tuple(x.shape)}")
     if x.shape[1] != in_channels:
@@ -172,6 +191,11 @@ class Inception(nn.Module):
         return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], dim=1)
 
 
+def aux_pool_out(size: int) -> int:
+    """Side of the paper's aux pool output (5x5, stride 3, no padding) for an input side `size` (0: too small)."""
+    return max(0, (size - AUX.pool_kernel) // AUX.pool_stride + 1)
+
+
 class InceptionAux(nn.Module):
     """An auxiliary classifier, as Section 5 of the paper describes it.
 
@@ -211,11 +235,11 @@ class InceptionAux(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_channels, type(self).__name__)
-        x = self.conv(self.pool(x))
-        if x.shape[-2:] != (4, 4):
+        if isinstance(self.pool, nn.AvgPool2d) and (aux_pool_out(x.shape[-2]), aux_pool_out(x.shape[-1])) != (4, 4):
             raise ValueError(
-                f"InceptionAux expects a 14x14 feature map (pooled to 4x4), got {tuple(x.shape[-2:])} after "
-                "pooling; use pool='adaptive' for other input sizes"
+                f"InceptionAux expects a 14x14 feature map (14 to 16 pool to 4x4), got {tuple(x.shape[-2:])}; "
+                "use pool='adaptive' for other input sizes"
             )
+        x = self.conv(self.pool(x))
         x = self.relu(self.fc1(torch.flatten(x, 1)))
         return self.fc2(self.dropout(x))

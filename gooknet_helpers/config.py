@@ -9,6 +9,8 @@ has it, fp16 with a gradient scaler otherwise), channels_last memory order, and 
 from __future__ import annotations
 
 import functools
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,7 +20,64 @@ from torch import nn
 from .costs import measure
 from .data import steps_per_epoch
 from .network import CIFAR, GoogLeNet
-from .runtime import module_device, seed_everything
+from .runtime import GooknetError, module_device, seed_everything
+
+
+class ConfigError(GooknetError, ValueError):
+    """A TrainConfig setting out of range: the message names the setting, its value and what is allowed."""
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+MAX_SEED = 2**31 - 1
+# What each TrainConfig field allows: (test, the allowed values in words). Checked when a TrainConfig is made.
+ALLOWED: dict[str, tuple] = {
+    "epochs": (lambda v: _whole(v) and v >= 1, "a whole number >= 1"),
+    "batch_size": (lambda v: _whole(v) and v >= 1, "a whole number >= 1"),
+    "lr": (lambda v: _finite(v) and v > 0, "a finite number > 0; the recipe's peak is 0.4 for batches of 512"),
+    "warmup": (
+        lambda v: _finite(v) and 0 <= v < 1,
+        "a fraction of the steps, >= 0 and < 1; 0.2 rises over the first 20%",
+    ),
+    "momentum": (
+        lambda v: _finite(v) and 0 < v < 1,
+        "a number > 0 and < 1; the recipe's Nesterov momentum needs momentum > 0 (its value is 0.9)",
+    ),
+    "weight_decay": (lambda v: _finite(v) and v >= 0, "a finite number >= 0"),
+    "label_smoothing": (lambda v: _finite(v) and 0 <= v < 1, "a number >= 0 and < 1"),
+    "width": (lambda v: _finite(v) and v > 0, "a finite number > 0; 1.0 gives the paper's widths"),
+    "channel_multiple": (lambda v: _whole(v) and v >= 1, "a whole number >= 1"),
+    "block": (lambda v: v in ("inception", "naive"), "'inception' or 'naive'"),
+    "aux_logits": (lambda v: isinstance(v, bool), "True or False"),
+    "aux_weight": (lambda v: _finite(v) and v >= 0, "a finite number >= 0"),
+    "amp": (lambda v: v in ("auto", "bf16", "fp16", "none"), "'auto', 'bf16', 'fp16' or 'none'"),
+    "channels_last": (lambda v: isinstance(v, bool), "True or False"),
+    "compile": (lambda v: isinstance(v, bool), "True or False"),
+    "max_steps": (lambda v: v is None or (_whole(v) and v >= 1), "None (no limit) or a whole number >= 1"),
+    "time_split": (lambda v: isinstance(v, bool), "True or False"),
+    "track_grads": (
+        lambda v: isinstance(v, tuple) and all(isinstance(n, str) and n for n in v),
+        "a tuple of module names such as ('conv1', 'inception3a')",
+    ),
+    "seed": (lambda v: _whole(v) and 0 <= v <= MAX_SEED, f"a whole number from 0 to {MAX_SEED:,}"),
+    "eval_batch_size": (lambda v: _whole(v) and v >= 1, "a whole number >= 1"),
+}
+
+
+def option(name: str) -> str:
+    """The command-line option of a TrainConfig field."""
+    return "--aux" if name == "aux_logits" else "--" + name.replace("_", "-")
+
+
+def config_error(name: str, value: object, allowed: str) -> ConfigError:
+    """One line naming the setting (and its command-line option), the value and what is allowed."""
+    return ConfigError(f"Bad setting {name}={value!r} ({option(name)} on the command line): it must be {allowed}.")
 
 
 @dataclass
@@ -49,9 +108,18 @@ class TrainConfig:
     seed: int = 0  # seeds weights, shuffling, augmentation and dropout
     eval_batch_size: int = 1000  # images per evaluation batch
 
+    def __post_init__(self) -> None:
+        """Every setting checked where the config is made (by `fit`'s caller, the command line, a checkpoint): a value
+        out of range raises ConfigError, one line naming it and what is allowed, before anything is trained."""
+        if isinstance(self.track_grads, (list, str)):  # from JSON, or one name
+            self.track_grads = (self.track_grads,) if isinstance(self.track_grads, str) else tuple(self.track_grads)
+        for name, (test, allowed) in ALLOWED.items():
+            if not test(getattr(self, name)):
+                raise config_error(name, getattr(self, name), allowed)
+
     def total_steps(self, num_train: int, world_size: int = 1) -> int:
         steps = self.epochs * steps_per_epoch(num_train, self.batch_size, world_size)
-        return min(steps, self.max_steps) if self.max_steps else steps
+        return min(steps, self.max_steps) if self.max_steps is not None else steps
 
 
 # Settings that may change when a run resumes: they change how it is run or logged, not what it computes.
@@ -69,6 +137,38 @@ def build_model(config: TrainConfig, num_classes: int = 10) -> GoogLeNet:
         block=config.block,
         channel_multiple=config.channel_multiple,
     )
+
+
+def tracked_modules(model: nn.Module, names: tuple[str, ...]) -> list[nn.Module]:
+    """The modules `track_grads` names, or ConfigError naming one the model does not have (or that has no parameters,
+    so no gradient) and the names it could be."""
+    modules = dict(model.named_modules())
+    choices = ", ".join(n for n, m in model.named_children() if any(True for _ in m.parameters()))
+    for name in names:
+        module = modules.get(name)
+        if module is None or not any(True for _ in module.parameters()):
+            what = "a module without parameters" if module is not None else "not a module of this model"
+            raise config_error(
+                "track_grads",
+                names,
+                f"names of modules with parameters, and {name!r} is {what}; this model's are {choices}",
+            )
+    return [modules[name] for name in names]
+
+
+def check_track_grads(config: TrainConfig, num_classes: int = 10) -> None:
+    """`tracked_modules` on the network the config describes, built on the meta device (no memory, no time): the
+    command line checks the names before loading any data."""
+    with torch.device("meta"):
+        model = GoogLeNet(
+            num_classes,
+            config.aux_logits,
+            **CIFAR,
+            width=config.width,
+            block=config.block,
+            channel_multiple=config.channel_multiple,
+        )
+    tracked_modules(model, config.track_grads)
 
 
 @functools.lru_cache(maxsize=16)

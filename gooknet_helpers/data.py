@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import socket
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,11 @@ DOWNLOAD_TIMEOUT_S = 60  # a CIFAR-10 download that receives nothing for this lo
 
 class DataUnavailableError(GooknetError):
     """No training images could be found, downloaded or read; the message says what to do."""
+
+
+class DataMismatchError(DataUnavailableError):
+    """Images that do not make one classification problem: test classes that are not the training classes, or a
+    class without images."""
 
 
 HOW_TO_PROVIDE = (
@@ -139,26 +145,57 @@ def load_folder(root: str | Path) -> ImageData:
     return ImageData(*(t.clone() for t in data[:4]), classes=data[4], source=data[5], location=display_path(root))
 
 
+def class_folders(folder: Path) -> tuple[str, ...]:
+    """The class folders of one split, sorted (their order gives the labels); hidden folders such as Jupyter's
+    .ipynb_checkpoints are not classes."""
+    return tuple(sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")))
+
+
+def check_same_classes(root: str, train: tuple[str, ...], test: tuple[str, ...]) -> None:
+    """DataMismatchError unless train/ and test/ have the same class folders: otherwise label 3 would mean one class
+    in training and another in testing, and the test accuracy would score a different problem."""
+    if train == test:
+        return
+    only_train, only_test = [c for c in train if c not in test], [c for c in test if c not in train]
+    parts = [f"only in train/: {', '.join(only_train)}"] if only_train else []
+    parts += [f"only in test/: {', '.join(only_test)}"] if only_test else []
+    raise DataMismatchError(
+        f"{root}: train/ and test/ have different class folders ({'; '.join(parts)}). Both need the same classes, "
+        "with the same folder names (they give the labels): rename, add or remove folders so that they match."
+    )
+
+
 @functools.lru_cache(maxsize=2)
 def _decode_folder(root: str) -> tuple:
     """Decode every image of an ImageFolder tree once per process (6,000 CIFAR JPEGs take about a second).
 
     The source is "CIFAR-10" for CIFAR-10's classes with all 50,000 / 10,000 images, "CIFAR-10 subset" for fewer.
+    Refused with one line: test classes other than the training classes, a class folder without images, an image
+    too large to be a picture of this kind. 16-bit images are converted to 8 bits, and one line says so.
     """
-    classes = tuple(sorted(p.name for p in (Path(root) / "train").iterdir() if p.is_dir()))
+    classes = class_folders(Path(root) / "train")
     if not classes:
         how = HOW_TO_PROVIDE.format(cache=display_path(CACHE_DIR))
         raise DataUnavailableError(f"{root}/train has no class folders.\n{how}")
-    tensors = []
+    check_same_classes(root, classes, class_folders(Path(root) / "test"))
+    tensors, converted = [], []
     for split in ("train", "test"):
         images, labels = [], []
         for label, name in enumerate(classes):
             files = sorted(f for f in (Path(root) / split / name).glob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
-            images += [_read_image(f) for f in files]
+            if not files:
+                raise DataMismatchError(
+                    f"{root}/{split}/{name} holds no .jpg or .png images: every class needs images in both train/ and "
+                    "test/. Add its images, or remove the class folder from both."
+                )
+            images += [_read_image(f, converted) for f in files]
             labels += [label] * len(files)
-        if not images:
-            raise DataUnavailableError(f"{root}/{split} holds no .jpg or .png images.")
         tensors += [torch.stack(images), torch.tensor(labels)]
+    if converted:
+        print(
+            f"note: {len(converted):,} 16-bit image(s) converted to 8 bits per channel (the first: {converted[0]}); "
+            "the network trains on 8-bit images."
+        )
     counts = len(tensors[1]), len(tensors[3])
     source = "folder"
     if classes == CIFAR10_CLASSES:
@@ -166,19 +203,53 @@ def _decode_folder(root: str) -> tuple:
     return (*tensors, classes, source)
 
 
-def _read_image(path: Path) -> torch.Tensor:
-    """One image file as a (3, 32, 32) uint8 tensor (resized with antialiasing if it has another size).
+SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")  # how PIL opens 16-bit grayscale PNGs
+
+
+def _to_rgb(image: object, path: Path, converted: list[Path] | None = None) -> object:
+    """A PIL image as 8-bit RGB. 16-bit grayscale is scaled to 8 bits (65535 -> 255; PIL's own conversion would clip
+    every value above 255 to white) and `path` is added to `converted`; float images are refused."""
+    from PIL import Image
+
+    if image.mode in SIXTEEN_BIT_MODES:
+        values = np.asarray(image).astype(np.float64)
+        if values.size and (values.min() < 0 or values.max() > 65535):
+            raise DataUnavailableError(
+                f"The image {path} holds 32-bit integer values; save it as an 8-bit RGB image (JPEG or PNG)."
+            )
+        if converted is not None:
+            converted.append(path)
+        return Image.fromarray(np.round(values / 257).astype(np.uint8), "L").convert("RGB")
+    if image.mode == "F":
+        raise DataUnavailableError(
+            f"The image {path} holds floating-point values; save it as an 8-bit RGB image (JPEG or PNG)."
+        )
+    return image.convert("RGB")
+
+
+def _read_image(path: Path, converted: list[Path] | None = None) -> torch.Tensor:
+    """One image file as a (3, 32, 32) uint8 tensor (resized with antialiasing if it has another size); a 16-bit
+    image is scaled to 8 bits (and added to `converted`). An image so large that PIL suspects a decompression bomb
+    (over `Image.MAX_IMAGE_PIXELS`, 89 million pixels) is refused in one line.
 
     PIL is imported here, on first use: nothing else in training needs an image library.
     """
     from PIL import Image
 
     try:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            if image.size != (IMAGE_SIZE, IMAGE_SIZE):
-                image = image.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
-            return torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image = _to_rgb(image, path, converted)
+                if image.size != (IMAGE_SIZE, IMAGE_SIZE):
+                    image = image.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
+                return torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        said = str(error).split(",")[0]
+        raise DataUnavailableError(
+            f"The image {path} is too large to read safely ({said}; PIL refuses it as a possible decompression bomb). "
+            f"These images are {IMAGE_SIZE}x{IMAGE_SIZE}: shrink it or delete it, then run again."
+        ) from None
     except (OSError, ValueError) as error:  # PIL's UnidentifiedImageError and truncated files are OSErrors
         raise DataUnavailableError(
             f"Cannot read the image {path} ({error}). Replace it with a good copy or delete it, then run again."

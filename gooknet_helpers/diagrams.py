@@ -19,7 +19,9 @@ from torch import nn
 BRANCH_COLORS = {"1x1": "#8fbfe0", "3x3": "#f2c57c", "5x5": "#e58f8f", "pool": "#a6d49f", "io": "#d9d9d9"}
 REDUCTION_COLOR = "#c9b3e6"  # 1x1 reductions and pool projections: what Figure 2(b) adds to 2(a)
 AUX_COLOR, AUX_EDGE = "#ffd166", "#b8860b"
-LAYER_COLORS = {"inception": "#9ecae1", "naive": "#e58f8f", "pool": BRANCH_COLORS["pool"], "fc": "#f2c57c"}
+# Figure 3's boxes; the fully connected layer and the Inception modules have colours of their own, so that neither
+# looks like a convolution of the key (3x3 orange, 1x1 blue).
+LAYER_COLORS = {"inception": "#80cbc4", "naive": "#e58f8f", "pool": BRANCH_COLORS["pool"], "fc": "#f4b6c2"}
 PLAIN, EDGE = "#eeeeee", "#444444"
 AUX_HOSTS = {"aux1": "inception4a", "aux2": "inception4d"}  # where GoogLeNet.forward feeds each auxiliary head
 KERNEL_COLORS = {1: BRANCH_COLORS["1x1"], 3: BRANCH_COLORS["3x3"], 5: BRANCH_COLORS["5x5"]}
@@ -115,6 +117,22 @@ def _layer_color(module: nn.Module) -> str:
         return LAYER_COLORS["fc"]
     conv = _conv(module)
     return KERNEL_COLORS.get(_pair(conv.kernel_size)[0], PLAIN) if conv is not None else PLAIN
+
+
+def _layer_kind(module: nn.Module) -> str:
+    """What a Figure 3 box is, for the colour key: "3x3 conv", "pooling", "Inception module", ..."""
+    conv = _conv(module)
+    if conv is not None:
+        return f"{_window(conv.kernel_size, 1)} conv"
+    if _is_inception(module):
+        return "Inception module (Figure 2b)" if _has_reductions(module) else "naive Inception module (Figure 2a)"
+    if isinstance(module, nn.MaxPool2d | nn.AvgPool2d | nn.AdaptiveAvgPool2d):
+        return "pooling"
+    if isinstance(module, nn.Linear):
+        return "fully connected"
+    if isinstance(module, nn.LocalResponseNorm):
+        return "LRN"
+    return "dropout" if isinstance(module, nn.Dropout) else type(module).__name__
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -278,7 +296,7 @@ def _forward_layers(model: nn.Module) -> list[dict]:
     in_shape = (getattr(model, "in_channels", 3), size, size)
     calls = _trace(model, torch.zeros(1, *in_shape), list(names))
     stages = [i for i, (m, _) in enumerate(calls) if _is_inception(m)]
-    layers = [dict(name="input", label="input", shape=in_shape, group="stem", color=PLAIN)]
+    layers = [dict(name="input", label="input", shape=in_shape, group="stem", color=PLAIN, kind="input")]
     for i, (module, shape) in enumerate(calls):
         if isinstance(module, nn.Identity):
             continue
@@ -287,7 +305,8 @@ def _forward_layers(model: nn.Module) -> list[dict]:
         if _is_inception(module):
             group = name.removeprefix("inception")[:-1]
         label = _layer_label(module, name)
-        layers.append(dict(name=name, label=label, shape=shape, group=group, color=_layer_color(module)))
+        color, kind = _layer_color(module), _layer_kind(module)
+        layers.append(dict(name=name, label=label, shape=shape, group=group, color=color, kind=kind))
     return layers
 
 
@@ -342,6 +361,19 @@ def _footnote(model: nn.Module) -> str:
     return f"Each inception box is a Figure {figure} module with branches {branches}; each conv is {bn}."
 
 
+def _color_key(rows: list[list[dict]], aux_color: str | None) -> list[Patch]:
+    """One patch per colour drawn, naming every kind of layer that has it ("input, 7x7 conv, LRN, dropout")."""
+    kinds: dict[str, list[str]] = {}
+    for layer in (layer for row in rows for layer in row):
+        names = kinds.setdefault(layer["color"], [])
+        if layer["kind"] not in names:
+            names.append(layer["kind"])
+    handles = [Patch(facecolor=color, edgecolor=EDGE, label=", ".join(names)) for color, names in kinds.items()]
+    if aux_color is not None:
+        handles.append(Patch(facecolor=aux_color, edgecolor=AUX_EDGE, label="training-only auxiliary head"))
+    return handles
+
+
 def _row_connector(ax: Axes, start: tuple[float, float], end: tuple[float, float], right: float, bend: float) -> None:
     """An arrow from the end of one row (`start`), round the right margin and back, to the start of the next."""
     (x0, y0), (x1, y1) = start, end
@@ -377,8 +409,11 @@ def network_diagram(model: nn.Module, highlight_aux: bool = True) -> Figure:
             below = bottom - 0.8 - box_h / 2
             _row_connector(ax, (len(row) - 0.07, y), (0.07, below), slots + 0.06, below + box_h / 2 + 0.5)
             y = below
-    ax.set(xlim=(-0.15, slots + 0.15), ylim=(bottom - 0.4, box_h / 2 + 0.5))
+    ax.set(xlim=(-0.15, slots + 0.15), ylim=(bottom - 0.95, box_h / 2 + 0.5))
     ax.text(0, bottom - 0.3, _footnote(model), fontsize=8, style="italic")
+    key = _color_key(rows, colors[0] if aux_names else None)
+    ax.legend(handles=key, loc="upper left", bbox_to_anchor=(-0.1, bottom - 0.38), bbox_transform=ax.transData,
+              ncol=4, fontsize=8, frameon=False, borderaxespad=0, handlelength=1.6)  # fmt: skip
     params = sum(p.numel() for p in model.parameters())
     counted = " (auxiliary heads included)" if aux_names else ""
     title = f"GoogLeNet (Figure 3, compact): {_shape(rows[0][0]['shape'])} input, {params / 1e6:.2f}M parameters"

@@ -1,16 +1,19 @@
-"""What a finished training run reports: its headline numbers (`RunSummary`) and its `metrics.json` file."""
+"""What a finished training run reports: its headline numbers (`RunSummary`), its `metrics.json` file, and whether
+it learned at all (`learned`: the guard of notebook 04's demo run)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
+import torch
 from torch import nn
 
 from .config import TrainConfig
 from .costs import measure
 from .data import ImageData
+from .files import write_json
 from .runtime import describe_device
 
 
@@ -52,8 +55,29 @@ def summarize(config: TrainConfig, history: dict, data: ImageData, model: nn.Mod
 
 
 def save_metrics(summary: RunSummary, folder: str | Path) -> Path:
-    """Write `metrics.json` (summary and per-epoch history) into `folder`; returns its path."""
-    path = Path(folder) / "metrics.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(asdict(summary), indent=1))
-    return path
+    """Write `metrics.json` (summary and per-epoch history) into `folder`, atomically (`files.write_json`: a full
+    disk or a crash leaves the previous file whole); a NaN or infinite number is written as null. Returns its path."""
+    return write_json(asdict(summary), Path(folder) / "metrics.json", hint="Free some disk space and run again.")
+
+
+class Learning(NamedTuple):
+    """Did a run learn? (`learned`)"""
+
+    weights_moved: bool  # some parameter differs from where it started
+    loss_fell: bool  # the last epoch's training loss is clearly below the first epoch's
+
+    @property
+    def ok(self) -> bool:
+        return self.weights_moved and self.loss_fell
+
+
+def learned(history: dict, model: nn.Module, initial: nn.Module, min_fall: float = 0.02) -> Learning:
+    """Whether a run learned: its parameters moved away from `initial` (the network as it was before training:
+    `config.build_model(config)` rebuilds it, seeded) and its mean training loss fell from the first epoch to the
+    last by at least `min_fall` (2%) of the first. Batch norm's running statistics are left out, as they change
+    with any forward pass in training mode, learning or not. A run of one epoch shows no fall (False)."""
+    start = dict(initial.named_parameters())
+    moved = any(not torch.equal(p.detach().cpu(), start[name].detach().cpu()) for name, p in model.named_parameters())
+    losses = history["train_loss"]
+    fell = len(losses) >= 2 and losses[-1] <= (1 - min_fall) * losses[0]
+    return Learning(moved, fell)

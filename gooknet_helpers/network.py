@@ -16,7 +16,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import BasicConv2d, Inception, InceptionAux, check_channels, check_input, naive_with_pool_proj
+from .blocks import (
+    BasicConv2d,
+    Inception,
+    InceptionAux,
+    aux_pool_out,
+    check_channels,
+    check_input,
+    naive_with_pool_proj,
+)
 from .table1 import AUX, FINAL_DROPOUT, STEM, TABLE1, scaled
 
 # Presets: keyword arguments for GoogLeNet.
@@ -54,8 +62,13 @@ def _pool_out(n: int, k: int, s: int) -> int:
 
 def final_feature_size(size: int, stem: str, pool4_kernel: int) -> int:
     """Side of the last feature map (7 for 224x224 with the ImageNet stem; 0 = input too small)."""
+    return _pool_out(aux_feature_size(size, stem), pool4_kernel, 2)
+
+
+def aux_feature_size(size: int, stem: str) -> int:
+    """Side of stage 4's feature maps, which the aux heads read (14 for 224x224 with the ImageNet stem)."""
     n = _pool_out(_conv_out(size, 7, 2, 3), 3, 2) if stem == "imagenet" else size
-    for k in (3, 3, pool4_kernel):
+    for k in (3, 3):
         n = _pool_out(n, k, 2)
     return n
 
@@ -204,14 +217,30 @@ class GoogLeNet(nn.Module):
         std = x.new_tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
         return (x * std + mean - 0.5) / 0.5
 
+    @property
+    def min_train_input_size(self) -> int:
+        """The smallest image side that training mode takes: there the aux heads run too, and the paper's 5x5/3 aux
+        pool needs stage 4's maps to be 14x14 to 16x16 (`min_input_size` is the smallest for eval mode)."""
+        if self.aux1 is None or self.config["aux_pool"] == "adaptive":
+            return self.min_input_size
+        return next(n for n in range(1, 1024) if aux_pool_out(aux_feature_size(n, self.stem)) >= 4)
+
     def _check_image(self, x: torch.Tensor) -> None:
-        """A clear ValueError for a tensor that is not (N, in_channels, H, W) or an image too small for the stem."""
-        check_input(x, self.in_channels, "GoogLeNet")
+        """A clear ValueError for a tensor that is not (N, in_channels, H, W) or an image too small for the stem (or,
+        in training mode, for the aux heads)."""
+        check_input(x, self.in_channels, "GoogLeNet", self.conv1.conv.weight.dtype)
         if min(x.shape[-2:]) < self.min_input_size:
             raise ValueError(
                 f"GoogLeNet with the {self.stem!r} stem needs images of at least "
                 f"{self.min_input_size}x{self.min_input_size} pixels, got {tuple(x.shape[-2:])}; "
                 "resize the images (the paper uses 224x224) or use stem='small' for 32x32 images"
+            )
+        if self.training and min(x.shape[-2:]) < self.min_train_input_size:
+            n = self.min_train_input_size
+            raise ValueError(
+                f"GoogLeNet in training mode runs its aux heads, whose 5x5/3 pool needs images of at least {n}x{n} "
+                f"pixels, got {tuple(x.shape[-2:])}; call model.eval() to run without them, or build the network "
+                "with aux_pool='adaptive' (or aux_logits=False)"
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | GoogLeNetOutputs:

@@ -36,8 +36,14 @@ def fuse_1x1(reduce: nn.Conv2d, conv: nn.Conv2d) -> nn.Conv2d:
     bias, which the fused convolution pads with zeros too.
     """
     w1 = reduce.weight[:, :, 0, 0]  # (reduced, in)
-    fused = nn.Conv2d(reduce.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding)
+    bias = reduce.bias is not None or conv.bias is not None  # batch-norm blocks have convolutions without bias
+    fused = nn.Conv2d(reduce.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding, bias=bias)
     with torch.no_grad():
         fused.weight.copy_(torch.einsum("orkl,ri->oikl", conv.weight, w1))
-        fused.bias.copy_(conv.bias + torch.einsum("orkl,r->o", conv.weight, reduce.bias))
+        if bias:
+            fused.bias.zero_()
+            if conv.bias is not None:
+                fused.bias += conv.bias
+            if reduce.bias is not None:
+                fused.bias += torch.einsum("orkl,r->o", conv.weight, reduce.bias)
     return fused

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
@@ -74,26 +76,43 @@ def naive_vs_reduced_bars(
     return fig
 
 
-def feature_maps(image: torch.Tensor, maps: dict[str, torch.Tensor], per_branch: int = 4) -> plt.Figure:
+def feature_maps(
+    image: torch.Tensor,
+    maps: dict[str, torch.Tensor],
+    per_branch: int = 4,
+    channel_names: dict[str, Sequence[str]] | None = None,
+) -> plt.Figure:
     """The input image (3, H, W) beside each branch's output (C, H, W): its `per_branch` most varied channels.
 
-    Channels are ranked by their standard deviation, so channels that ReLU zeroed everywhere are left out.
+    Channels are ranked by their standard deviation, so channels that ReLU zeroed everywhere are left out. Each map
+    is scaled to its own range (0: its lowest value, 1: its highest), the scale the colour bar shows; each panel
+    is titled with its channel, by name where `channel_names` gives them for that row ({"3x3 max pool": "RGB"}).
     """
-    fig, axes = plt.subplots(len(maps), per_branch + 1, figsize=(1.8 * (per_branch + 1), 1.9 * len(maps)))
+    fig, axes = plt.subplots(
+        len(maps), per_branch + 1, figsize=(1.8 * (per_branch + 1) + 0.7, 1.95 * len(maps)), layout="constrained"
+    )
     for ax in axes.flat:
         ax.set(xticks=[], yticks=[])
     axes[0, 0].imshow(image.permute(1, 2, 0).clamp(0, 1).cpu().numpy())
     axes[0, 0].set_title("input", fontsize=9)
     for ax in axes[1:, 0]:
         ax.axis("off")
+    shown = None
     for row, (name, fmap) in zip(axes, maps.items(), strict=True):
         row[1].set_ylabel(name, fontsize=9)
+        names = (channel_names or {}).get(name)
         varied = fmap.flatten(1).std(dim=1).argsort(descending=True)[:per_branch]
         for ax, channel in zip(row[1:], varied.tolist(), strict=False):
-            ax.imshow(fmap[channel].detach().cpu().numpy(), cmap="viridis")
+            values = fmap[channel].detach().float().cpu()
+            scaled = (values - values.min()) / (values.max() - values.min()).clamp_min(1e-12)
+            shown = ax.imshow(scaled.numpy(), cmap="viridis", vmin=0, vmax=1)
+            ax.set_title(names[channel] if names else f"channel {channel}", fontsize=8)
         for ax in row[1 + len(varied) :]:
             ax.axis("off")
-    fig.tight_layout()
+    if shown is not None:
+        bar = fig.colorbar(shown, ax=axes[:, 1:], shrink=0.5, aspect=30, ticks=[0, 1])
+        bar.ax.set_yticklabels(["lowest", "highest"], fontsize=8)
+        bar.set_label("each map scaled to its own range", fontsize=8)
     return fig
 
 
@@ -146,21 +165,23 @@ def gradient_norm_plot(results: dict[str, list]) -> plt.Figure:
 
     `results` maps a title to gradients.gradient_norms rows; the dotted lines mark where the aux heads attach.
     """
-    fig, axes = plt.subplots(1, len(results), figsize=(4.6 * len(results), 3.8), sharey=False, squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(results), figsize=(4.6 * len(results), 4.1), sharey=False, squeeze=False, layout="constrained"
+    )
     for ax, (title, rows) in zip(axes[0], results.items(), strict=True):
         names = [r.name.replace("inception", "") for r in rows]
         ax.plot(names, [r.main for r in rows], "o-", color="#3b75af", label="main loss only")
         ax.plot(names, [r.with_aux for r in rows], "s--", color="#e0803a", label="main + 0.3 x (aux1 + aux2)")
-        for attach in ("4a", "4d"):
-            if attach in names:
-                ax.axvline(names.index(attach), color="grey", linestyle=":", linewidth=1)
+        for i, attach in enumerate(a for a in ("4a", "4d") if a in names):
+            label = "where the aux heads attach (4a, 4d)" if i == 0 else None
+            ax.axvline(names.index(attach), color="grey", linestyle=":", linewidth=1, label=label)
         ax.set_yscale("log")
         ax.set_title(title, fontsize=10)
         ax.tick_params(axis="x", labelrotation=60, labelsize=8)
         ax.spines[["top", "right"]].set_visible(False)
     axes[0, 0].set_ylabel("RMS gradient per parameter")
-    axes[0, 0].legend(frameon=False, fontsize=8)
-    fig.tight_layout()
+    # One legend for every panel, above them: the same lines mean the same in each.
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside upper center", ncol=3, frameon=False, fontsize=9)
     return fig
 
 
@@ -210,7 +231,7 @@ def training_curves(history: dict, title: str = "") -> plt.Figure:
     Both losses are the plain cross entropy of the main head (no label smoothing, no aux losses); the train values
     are averaged over the epoch's augmented batches in train mode, the test values measured at the epoch's end.
     """
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
     epochs = history["epoch"]
     for ax, key, label in ((loss_ax, "loss", "cross entropy (main head)"), (acc_ax, "acc", "accuracy")):
         ax.plot(epochs, history[f"train_{key}"], "o-", ms=3, label="train (augmented, mean over the epoch)")
@@ -220,9 +241,9 @@ def training_curves(history: dict, title: str = "") -> plt.Figure:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.spines[["top", "right"]].set_visible(False)
     acc_ax.set_ylim(0, 1)
-    acc_ax.legend(loc="lower right")
+    # One legend for both panels, below them, where no curve can run under it.
+    fig.legend(*acc_ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, frameon=False, fontsize=9)
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 

@@ -89,20 +89,20 @@ def cam_grid(images: torch.Tensor, maps: dict[str, torch.Tensor], titles: list[s
     """uint8 images (N, 3, H, W) in the first row, then one row per saliency map set (name -> (N, H, W) in [0, 1]),
     each map laid over its image, with a colour bar."""
     n = len(images)
-    fig, axes = plt.subplots(1 + len(maps), n, figsize=(1.45 * n + 1.0, 1.55 * (1 + len(maps)) + 0.4), squeeze=False)
+    fig, axes = plt.subplots(1 + len(maps), n, figsize=(1.6 * n + 1.0, 1.7 * (1 + len(maps)) + 0.5), squeeze=False)
     for ax in axes.flat:
         ax.set(xticks=[], yticks=[])
     shown = None
     for i in range(n):
         picture = images[i].permute(1, 2, 0).cpu().numpy()
         axes[0, i].imshow(picture)
-        axes[0, i].set_title(titles[i], fontsize=7)
+        axes[0, i].set_title(titles[i], fontsize=9)
         for row, cam in zip(axes[1:], maps.values(), strict=True):
             row[i].imshow(picture)
             shown = row[i].imshow(cam[i].cpu().numpy(), cmap="jet", alpha=0.5, vmin=0, vmax=1)
     for row, name in zip(axes, ["image", *maps], strict=True):
-        row[0].set_ylabel(name, fontsize=8)
-    fig.suptitle(title, fontsize=10)
+        row[0].set_ylabel(name, fontsize=9)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout(rect=(0, 0, 0.93, 1))
     if shown is not None:  # in a margin of its own, so that every row keeps the same width
         bar = fig.add_axes((0.945, 0.08, 0.012, 0.55))

@@ -41,10 +41,46 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def pick_device(preferred: str | None = None) -> torch.device:
-    """`preferred` if given, else CUDA, then Apple's MPS, then the CPU."""
+class DeviceError(GooknetError, ValueError):
+    """A device that is not one, or that this machine does not have."""
+
+
+DEVICES = "'cuda' (or 'cuda:0', 'cuda:1', ...), 'mps' or 'cpu'"
+
+
+def check_device(device: str | torch.device) -> torch.device:
+    """`device` as a torch.device, or DeviceError (one line) if it is not a device or this machine lacks it."""
+    where = "--device on the command line"
+    if not isinstance(device, (str, torch.device)):
+        raise DeviceError(f"device must be a string such as 'cuda' or 'cpu' ({where}), got {device!r}.")
+    try:
+        device = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise DeviceError(f"device {device!r} is not a device ({where}): use {DEVICES}.") from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise DeviceError(
+                f"device {str(device)!r} asks for a CUDA GPU, but this PyTorch sees none (torch.cuda.is_available() is "
+                f"False): use 'cpu', or leave the device out to take the best one available ({where})."
+            )
+        if device.index is not None and device.index >= count:
+            raise DeviceError(
+                f"device {str(device)!r} asks for GPU {device.index}, but this machine has {count} (cuda:0 to "
+                f"cuda:{count - 1}) ({where})."
+            )
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise DeviceError(f"device 'mps' (Apple's GPU) is not available here: use 'cpu' ({where}).")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise DeviceError(f"device {str(device)!r} is not one these notebooks run on ({where}): use {DEVICES}.")
+    return device
+
+
+def pick_device(preferred: str | torch.device | None = None) -> torch.device:
+    """`preferred` if given (checked: DeviceError if this machine lacks it), else CUDA, then Apple's MPS, then the
+    CPU."""
     if preferred:
-        return torch.device(preferred)
+        return check_device(preferred)
     if torch.cuda.is_available():
         return torch.device("cuda")
     if torch.backends.mps.is_available():

@@ -3,10 +3,34 @@ current step, and the one line that says where training stopped and how to conti
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
+
+_BEFORE_START: list = []  # the Ctrl-C handler that `quiet_start` replaced
+
+
+def quiet_start() -> None:
+    """While `python -m gooknet_helpers.train` imports PyTorch (some seconds), let Ctrl-C end the process at once with
+    one line and status 130, instead of a traceback through the import machinery. Only where Ctrl-C would raise
+    KeyboardInterrupt (not where it is ignored), in the main thread; `end_quiet_start` puts the handler back."""
+    if threading.current_thread() is not threading.main_thread() or _BEFORE_START:
+        return
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        _BEFORE_START.append(signal.signal(signal.SIGINT, _stop_while_starting))
+
+
+def _stop_while_starting(signum: int, frame: object) -> None:
+    print("\nStopped by Ctrl-C while starting: nothing was trained or written.", file=sys.stderr, flush=True)
+    os._exit(130)  # nothing to clean up yet; an exception here would print the importers' traceback
+
+
+def end_quiet_start() -> None:
+    """Ctrl-C as before `quiet_start` (the command line calls it once its imports are done)."""
+    if _BEFORE_START and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _BEFORE_START.pop())
 
 
 class StopRequest:

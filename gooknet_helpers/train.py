@@ -2,25 +2,34 @@
 
     python -m gooknet_helpers.train --out runs/full                        # the default recipe, one GPU
     python -m gooknet_helpers.train --data path/to/imagefolder --width 0.125 --epochs 5 --batch-size 64 --lr 0.2
-    torchrun --nproc_per_node=4 -m gooknet_helpers.train --batch-size 128  # 4 GPUs x 128 = the same global batch
+    python -m gooknet_helpers.train --nproc-per-node 4 --batch-size 128    # 4 GPUs x 128 = the same global batch
+    torchrun --nproc_per_node=4 -m gooknet_helpers.train --batch-size 128  # the same, started by torchrun itself
 
 Under torchrun every process holds the whole training set on its GPU and trains on its shard of each epoch;
 --batch-size is per process, so the global batch is nproc x batch size (scale --lr with it if you change it).
 
 Ctrl-C stops after the current step and exits with status 130; `--resume` then continues from the checkpoint of
-the last completed epoch. Expected failures (no data, an unreadable image or checkpoint, a checkpoint from other
-settings, a batch that does not fit) print one message and exit with status 2. Every TrainConfig field is an
+the last completed epoch. With several processes Ctrl-C ends them all at once: `--nproc-per-node` (torchrun's
+launcher, run inside this command) then says so in one line and exits 130; under torchrun itself rank 0 says so and
+torchrun adds its own traceback. Expected failures (no data, an unreadable image or checkpoint, a checkpoint from other
+settings or data, a batch that does not fit, a full disk) print one message and exit with status 2; so does a bad
+option (a value out of range, a device this machine lacks, an --out that cannot hold files), before any data is
+loaded, and a second run on an --out that a run is using. A run whose loss stops being finite stops at the end of
+that epoch with one message and status 3; its checkpoint keeps the last good epoch. Every TrainConfig field is an
 option (`--help` lists them with their descriptions, taken from the comments in `TrainConfig`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import inspect
 import os
 import re
+import signal
 import sys
+import threading
 import typing
 from dataclasses import asdict
 from pathlib import Path
@@ -28,11 +37,13 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from .config import TrainConfig, build_model
+from .config import TrainConfig, build_model, check_track_grads
 from .data import ImageData, load_data, synthetic_data
+from .files import RunLock, check_output_folder
 from .metrics import save_metrics, summarize
 from .runtime import GooknetError, describe_device, pick_device
-from .training import fit
+from .stopping import end_quiet_start
+from .training import DivergedError, fit
 
 FLAG_NAMES = {"aux_logits": "aux"}  # TrainConfig fields whose option is not simply --field-name
 
@@ -77,6 +88,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--nproc-per-node",
+        type=int,
+        default=1,
+        help="processes (GPUs) on this machine, started by torchrun's launcher; --batch-size is per process",
+    )
     add_config_options(p)
     return p.parse_args(argv)
 
@@ -101,10 +118,28 @@ def load_training_data(args: argparse.Namespace, device: torch.device, rank: int
             dist.barrier()  # also when loading failed: the others then fail with their own message, not hang
 
 
-def train(args: argparse.Namespace) -> int:
-    """The run itself; returns the exit status (0 finished, 130 stopped by Ctrl-C)."""
-    distributed = "LOCAL_RANK" in os.environ  # set by torchrun
+def check_args(args: argparse.Namespace) -> tuple[torch.device, TrainConfig, Path]:
+    """Every option checked before any process is started, data loaded or step trained: the device (DeviceError),
+    every TrainConfig field (ConfigError, see `TrainConfig.__post_init__`; the --track-grads names against the
+    network), and --out (OutputFolderError: a file, a folder that cannot be written, /proc). Each is one line."""
     device = pick_device(args.device)
+    config = config_from_args(args)
+    check_track_grads(config)
+    return device, config, check_output_folder(args.out)
+
+
+def train(args: argparse.Namespace) -> int:
+    """The run itself, holding --out's lock (a second run on the same --out refuses at once, OutputInUseError);
+    returns the exit status (0 finished, 130 stopped by Ctrl-C)."""
+    device, config, out = check_args(args)
+    first = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 alone holds the lock
+    with RunLock(out / "checkpoint.pt") if first else contextlib.nullcontext():
+        return run(args, device, config, out)
+
+
+def run(args: argparse.Namespace, device: torch.device, config: TrainConfig, out: Path) -> int:
+    """Load the data, train, write metrics.json; the exit status."""
+    distributed = "LOCAL_RANK" in os.environ  # set by torchrun
     if distributed:
         local_rank = int(os.environ["LOCAL_RANK"])
         if device.type == "cuda":
@@ -112,14 +147,12 @@ def train(args: argparse.Namespace) -> int:
             torch.cuda.set_device(device)
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     rank = dist.get_rank() if distributed else 0
-    config = config_from_args(args)
     data = load_training_data(args, device, rank, distributed)
     if rank == 0:
         world = dist.get_world_size() if distributed else 1
         print(f"data: {data.describe()}\ndevice: {describe_device(device)} x {world} process(es)")
         print(f"config: {asdict(config)}")
     model = build_model(config, len(data.classes))
-    out = Path(args.out)
     history = fit(
         model, data, config, checkpoint=out / "checkpoint.pt", resume=args.resume, progress=not args.no_progress
     )
@@ -135,25 +168,95 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
+LAUNCHED = "GOOKNET_LAUNCHED"  # set by `launch` for the processes it starts
+
+
+def stopped_line(args: argparse.Namespace) -> str:
+    checkpoint = Path(args.out) / "checkpoint.pt"
+    return (
+        f"Stopped by Ctrl-C. {checkpoint} holds the last completed epoch, if one was saved: run again with --resume "
+        "to continue from it."
+    )
+
+
+def without_option(argv: list[str], option: str) -> list[str]:
+    """`argv` without `option` and its value (`--opt N` or `--opt=N`)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == option:
+            skip = True
+        elif not arg.startswith(option + "="):
+            out.append(arg)
+    return out
+
+
+def launch(args: argparse.Namespace, argv: list[str]) -> int:
+    """`--nproc-per-node N`: torchrun's launcher, run in this process, starts N processes of this command on this
+    machine. Ctrl-C: the launcher, which alone handles it, ends every process at once (SIGTERM, which also ends a
+    process blocked in a collective), says so in one line and returns 130, without torchrun's traceback."""
+    import logging
+
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import get_args_parser
+    from torch.distributed.run import run as torchrun
+
+    options = ["--standalone", f"--nproc-per-node={args.nproc_per_node}", "--signals-to-handle=SIGTERM,SIGHUP,SIGQUIT"]
+    launcher = get_args_parser().parse_args([*options, "-m", "gooknet_helpers.train", *argv])
+    logging.getLogger("torch.distributed.elastic").setLevel(logging.ERROR)  # its notes on stopping the processes
+    os.environ[LAUNCHED] = "1"
+    try:
+        torchrun(launcher)
+    except KeyboardInterrupt:
+        print(f"\n{stopped_line(args)}", file=sys.stderr, flush=True)
+        return 130
+    except ChildFailedError as error:  # the failing process has printed its message
+        codes = [failure.exitcode for failure in error.failures.values()]
+        return next((code for code in codes if code > 0), 1)
+    finally:
+        os.environ.pop(LAUNCHED, None)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """The command line; returns the exit status: 0 done, 2 an expected failure (one message), 130 Ctrl-C."""
+    """The command line; returns the exit status: 0 done, 2 an expected failure or a bad option (one message),
+    3 training diverged (one message; the checkpoint keeps the last good epoch), 130 Ctrl-C."""
+    end_quiet_start()  # Ctrl-C while importing has exited quietly; from here on it stops training cleanly
+    argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     try:
-        return train(args)
+        check_args(args)  # every bad value is one line before any process starts or any data is loaded
     except GooknetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # outside the training steps: loading data, or a second Ctrl-C
-        checkpoint = Path(args.out) / "checkpoint.pt"
-        print(
-            f"\nStopped by Ctrl-C. {checkpoint} holds the last completed epoch, if one was saved: run again with "
-            "--resume to continue from it.",
-            file=sys.stderr,
-        )
+    except KeyboardInterrupt:
+        print("\nStopped by Ctrl-C before training started: nothing was written.", file=sys.stderr)
+        return 130
+    if args.nproc_per_node > 1 and "LOCAL_RANK" not in os.environ:
+        return launch(args, without_option(argv, "--nproc-per-node"))
+    previous = signal.getsignal(signal.SIGINT)
+    if LAUNCHED in os.environ:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the launcher handles Ctrl-C and ends this process
+    try:
+        return train(args)
+    except DivergedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
+    except GooknetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # outside the training steps (loading data, a second Ctrl-C), or several processes
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # torchrun sends another: no traceback in what follows
+        if int(os.environ.get("RANK", "0")) == 0:  # one line, not one per process
+            print(f"\n{stopped_line(args)}", file=sys.stderr)
         return 130
     finally:
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, previous)
 
 
 if __name__ == "__main__":

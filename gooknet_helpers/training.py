@@ -9,6 +9,7 @@ after the current step (`stopping.py`); checkpoints are written atomically after
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -22,9 +23,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .checkpoints import restore_checkpoint, save_checkpoint
-from .config import TrainConfig, amp_dtype, make_optimizer, one_cycle
+from .checkpoints import data_record, restore_checkpoint, save_checkpoint
+from .config import TrainConfig, amp_dtype, make_optimizer, one_cycle, tracked_modules
 from .data import ImageData, batches, steps_per_epoch
+from .files import RunLock
 from .network import GoogLeNetOutputs, googlenet_loss
 from .runtime import GooknetError, seed_everything, synchronize, world
 from .stopping import StopRequest, stopped_message
@@ -208,7 +210,8 @@ def end_epoch(
 ) -> None:
     """Wait for the GPU, evaluate, and append the epoch's row to `history` (the only syncs of an epoch).
 
-    Under DDP the training sums are added over the ranks. An epoch stopped part-way gets a fractional number.
+    Under DDP the training sums are added over the ranks. An epoch cut short (by a stop request, or by max_steps)
+    gets a fractional number: 5 of its 20 steps are epoch 0.25.
     """
     synchronize(data.device)
     epoch_s = time.perf_counter() - run.t0
@@ -225,7 +228,7 @@ def end_epoch(
     )
     test_loss, test_acc = evaluate(model, data, config)
     row = dict(
-        epoch=round(epoch + run.steps / spe, 2) if run.stopped else epoch + 1,
+        epoch=epoch + 1 if run.steps == spe else round(epoch + run.steps / spe, 2),
         step=run.step,
         lr=run.lr,
         train_loss=train_loss / seen,
@@ -272,9 +275,16 @@ class TrainingState:
     saved_epoch: int = 0  # the epoch the checkpoint file holds (0: none written)
 
 
-def start(model: nn.Module, device: torch.device, config: TrainConfig, resume_from: str | Path | None) -> TrainingState:
+def start(
+    model: nn.Module,
+    device: torch.device,
+    config: TrainConfig,
+    resume_from: str | Path | None,
+    data: dict | None = None,
+) -> TrainingState:
     """The model on `device` and everything that trains it, seeded; restored from the checkpoint `resume_from` where
-    that file exists; the model wrapped in DistributedDataParallel under torchrun and compiled if the config says."""
+    that file exists (and was trained on `data`, a `data_record`, where it records its data); the model wrapped in
+    DistributedDataParallel under torchrun and compiled if the config says."""
     rank, world_size = world()
     seed_everything(config.seed + rank)  # dropout: different draws on every rank
     torch.backends.cudnn.benchmark = True  # fixed input shapes: let cuDNN pick its fastest convolutions once
@@ -283,11 +293,11 @@ def start(model: nn.Module, device: torch.device, config: TrainConfig, resume_fr
     scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype(device, config.amp) == torch.float16)
     shuffle = torch.Generator(device).manual_seed(config.seed)  # the same order on every rank
     augment = torch.Generator(device).manual_seed(config.seed + 1 + rank)  # different crops per rank
-    tracked = [raw.get_submodule(name) for name in config.track_grads]
+    tracked = tracked_modules(raw, config.track_grads)  # ConfigError for a name the model lacks
     state = TrainingState(raw, raw, optimizer, scaler, shuffle, augment, tracked, new_history())
     if resume_from is not None and Path(resume_from).exists():
         state.history, state.step, state.epoch = restore_checkpoint(
-            resume_from, raw, optimizer, scaler, config, shuffle, augment
+            resume_from, raw, optimizer, scaler, config, shuffle, augment, data
         )
     if world_size > 1:
         state.model = nn.parallel.DistributedDataParallel(raw, device_ids=[device] if device.type == "cuda" else None)
@@ -357,7 +367,7 @@ def run_epoch(
         state.epoch += 1
         if checkpoint is not None:
             args = (state.history, state.step, state.epoch, state.shuffle, state.augment)
-            save_checkpoint(checkpoint, state.raw, state.optimizer, state.scaler, config, *args)
+            save_checkpoint(checkpoint, state.raw, state.optimizer, state.scaler, config, *args, data=data_record(data))
             state.saved_epoch = state.epoch
     return run
 
@@ -386,10 +396,30 @@ def fit(
 
     Under torchrun with a process group initialised, the model is wrapped in DistributedDataParallel and each rank
     trains on its shard; there Ctrl-C ends every process, and `resume=True` continues from the last epoch.
+
+    One run at a time writes a checkpoint: another run (another notebook, another process) on the same checkpoint
+    path raises OutputInUseError at once (`files.RunLock`). Resuming from a checkpoint trained on other data (other
+    classes or image counts) raises CheckpointError. A run whose loss stops being finite raises DivergedError.
     """
     rank, world_size = world()
     spe = checked_steps_per_epoch(len(data.train_labels), config.batch_size, world_size)
-    state = start(model, data.device, config, checkpoint if resume else None)
+    with RunLock(checkpoint) if checkpoint is not None and rank == 0 else contextlib.nullcontext():
+        return _fit(model, data, config, spe, checkpoint, resume, on_epoch, progress)
+
+
+def _fit(
+    model: nn.Module,
+    data: ImageData,
+    config: TrainConfig,
+    spe: int,
+    checkpoint: str | Path | None,
+    resume: bool,
+    on_epoch: Callable[[dict], None] | None,
+    progress: bool,
+) -> dict:
+    """`fit`'s loop, run while it holds the checkpoint's lock."""
+    rank, world_size = world()
+    state = start(model, data.device, config, checkpoint if resume else None, data_record(data))
     total = config.total_steps(len(data.train_labels), world_size)
     bar = tqdm(total=total, initial=state.step, desc="training", unit="step", disable=not progress or rank != 0)
     with StopRequest(clean=world_size == 1) as stop:

@@ -19,6 +19,7 @@ from gooknet_helpers.analysis import (
     read_out,
     run_from,
     switch_off,
+    top_pixels,
 )
 from gooknet_helpers.costs import measure
 from gooknet_helpers.data import batches
@@ -181,7 +182,38 @@ def test_grad_cam_shape_range_and_no_trace():
     targets = torch.tensor([1, 2, 3])
     assert not torch.allclose(grad_cam(model, model.inception4e, x, targets), maps)
     probs = blank_top(model, x, maps, targets, fraction=0.3)
-    assert probs.shape == (3,) and ((probs >= 0) & (probs <= 1)).all()
+    with torch.no_grad():
+        kept = ~top_pixels(maps, 0.3)
+        expected = model(x * kept[:, None]).softmax(1).gather(1, targets[:, None])[:, 0]
+    assert torch.allclose(probs, expected)  # the class's probability on the image with exactly those pixels at 0
+
+
+class Recorder(torch.nn.Module):
+    """A stand-in network that keeps the images it is given and answers 1/2 for each of two classes."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen = x.clone()
+        return torch.zeros(len(x), 2)
+
+
+def test_blank_top_blanks_exactly_the_fraction_asked_for_when_the_map_has_ties():
+    """Regression (issue 22): with ties at the threshold, and with a map that is 0 almost everywhere (as Grad-CAM's
+    ReLU makes it), every pixel at the threshold went: the whole image, when 80% or more of the map was 0."""
+    maps = torch.zeros(2, 4, 4)
+    maps[0].view(-1)[[3, 5, 6, 9, 12]] = torch.tensor([0.9, 0.5, 0.5, 0.5, 0.5])  # four pixels tie at 0.5
+    maps[1].view(-1)[[0, 15]] = 1.0  # 14 of 16 pixels are 0
+    # fraction 0.25 of 16 pixels: 4 go. Image 0: the 0.9 and the first three 0.5s in reading order; image 1: the
+    # two 1.0s and the first two 0s.
+    expected = torch.zeros(2, 16, dtype=torch.bool)
+    expected[0, [3, 5, 6, 9]] = True
+    expected[1, [0, 15, 1, 2]] = True
+    assert torch.equal(top_pixels(maps, 0.25).flatten(1), expected)
+    model = Recorder()
+    images = torch.ones(2, 3, 4, 4)
+    probs = blank_top(model, images, maps, torch.tensor([0, 1]), fraction=0.25)
+    assert torch.equal(model.seen == 0, expected.view(2, 1, 4, 4).expand(2, 3, 4, 4))
+    assert torch.equal(probs, torch.tensor([0.5, 0.5]))
+    assert top_pixels(maps, 0.01).flatten(1).sum(1).tolist() == [1, 1]  # at least one pixel, as before
 
 
 # Every convolution of FactorisedInception(8, 4, 3, 5, 2, 6, 4) as (k_h * k_w, c_in, c_out), written out by hand.
@@ -241,6 +273,19 @@ def test_notebook05_exercises_explain_wrong_answers(capsys):
     assert "spread over all 1,000 classes" in capsys.readouterr().out
     assert not answer_checks.nb05_smoothing.check(0.5)
     assert "Too low." in capsys.readouterr().out
+
+
+def test_notebook05_exercises_read_a_typed_string_as_a_number(capsys):
+    """Regression (issue 22): nb05's checkers raised TypeError on "0.28"; the other checkers read such strings."""
+    from gooknet_helpers import answer_checks
+
+    assert answer_checks.nb05_two_3x3.check("0.28")
+    assert not answer_checks.nb05_two_3x3.check("0.72")
+    assert "still cost" in capsys.readouterr().out  # the likely mistake is still recognised in a string
+    assert answer_checks.nb05_asymmetric.check(f"{14 * 192 * 192 * 17 * 17:,}")
+    assert answer_checks.nb05_smoothing.check("0.9001")
+    assert not answer_checks.nb05_smoothing.check("ninety")
+    assert "Not a number: 'ninety'" in capsys.readouterr().out
 
 
 def test_switch_off_exercise_counts_on_the_given_model():

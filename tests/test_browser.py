@@ -1,4 +1,6 @@
-"""Notebook 02 in a real browser: JupyterLab runs it, a slider of the widget explorer moves, the MACs follow.
+"""Notebook 02 in a real browser, presented as the teacher's guide says: JupyterLab at 1280x720 in Presentation Mode
+with the table of contents open runs it, a slider of the widget explorer moves, the MACs follow, and no test marker
+shows (nbval's markers are cell tags).
 
 Drives Debian's Chromium (/usr/bin/chromium) with Playwright for Python; `playwright install` is
 never needed. Without them the test is skipped locally and fails under CI=true. The screenshot
@@ -131,13 +133,21 @@ def test_explorer_slider_updates_macs(tmp_path):
 
     with jupyterlab(root_dir, tmp_path) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1280, "height": 720})  # a classroom projector
         page.set_default_timeout(30_000)
         try:
             page.goto(f"{url}/lab/tree/{NOTEBOOK.name}")
             # The kernel is ready when the status bar names it idle (before that it reads "No Kernel | ...").
             idle = page.get_by_text(re.compile(r"^Python 3 .*\| Idle$"))
             idle.wait_for(timeout=60_000)
+            # The live route of docs/teachers_guide.md: Presentation Mode, with the table of contents as slide list.
+            page.get_by_role("menuitem", name="View", exact=True).click()
+            page.locator(".lm-Menu-item", has_text="Appearance").first.hover()
+            page.locator(".lm-Menu-item", has_text="Presentation Mode").first.click()
+            expect(page.locator(".jp-mod-presentationMode")).to_have_count(1)
+            page.get_by_role("menuitem", name="View", exact=True).click()
+            page.locator(".lm-Menu-item", has_text="Table of Contents").first.click()
+            toc = page.get_by_role("treeitem").filter(has_text="5. Explore the widths").first
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
@@ -148,6 +158,9 @@ def test_explorer_slider_updates_macs(tmp_path):
             # Move the slider only once every cell has run: no "[*]" prompt left, the kernel idle.
             expect(page.locator(".jp-InputPrompt", has_text="[*]")).to_have_count(0, timeout=60_000)
             idle.wait_for()
+            expect(page.locator(".widget-hslider")).to_have_count(8)  # all of the explorer's sliders
+            toc.click()  # the table of contents leads to the explorer's section
+            expect(page.locator(".jp-NotebookPanel")).not_to_contain_text("NBVAL")
 
             slider.locator(".noUi-handle").focus()
             page.keyboard.press("ArrowRight")

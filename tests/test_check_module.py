@@ -181,7 +181,7 @@ WRONG = [
     ("naive", NaiveNoPool, r"branch4 \(the pool branch\) is missing"),
     ("naive", NaiveOrder, r"wrong order: yours are branch2, branch1, branch3, branch4"),
     ("naive", NaiveShrinkingPool, r"branch4\[0\] \(the 3x3 max pool\) turns the 8x8 map into 4x4.*stride=1"),
-    ("naive", NaiveReluAfterCat, r"branch4 \(the pool branch\) does not appear"),
+    ("naive", NaiveReluAfterCat, r"a ReLU runs after the concatenation"),
     (
         "inception",
         InceptionThreeByThree,

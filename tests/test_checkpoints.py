@@ -47,7 +47,8 @@ def test_a_save_that_dies_half_way_leaves_the_previous_checkpoint(tmp_path, monk
     with pytest.raises(OSError, match="No space left"):
         fit(model, DATA, CONFIG, checkpoint=path, on_epoch=on_epoch, progress=False)
     monkeypatch.undo()
-    assert saves == [1] and [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temporary file left
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert saves == [1] and names == [".checkpoint.pt.lock", "checkpoint.pt"]  # no temporary file left
     assert read_checkpoint(path)["epoch"] == 1
     load_model(path)
 
@@ -96,11 +97,12 @@ def test_resume_under_other_settings_names_them(first_epoch):
 
 
 def test_checkpoints_without_per_rank_states_still_resume_exactly(first_epoch):
-    """Checkpoints written before `ranks`, `world_size` and `device` were stored (the reference run's) resume."""
+    """Checkpoints written before `ranks`, `world_size` and `device` were stored (the reference run's), or before the
+    data record and the checksum, resume."""
     straight = build_model(CONFIG)
     fit(straight, DATA, CONFIG, progress=False)
     state = torch.load(first_epoch, weights_only=True)
-    for key in ("ranks", "world_size", "device"):
+    for key in ("ranks", "world_size", "device", "data", "tensors_sha256"):
         del state[key]
     torch.save(state, first_epoch)
     resumed = build_model(CONFIG)

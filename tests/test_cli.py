@@ -14,8 +14,9 @@ from PIL import Image
 from gooknet_helpers import train as train_module
 from gooknet_helpers.checkpoints import load_model
 from gooknet_helpers.config import TrainConfig
-from gooknet_helpers.data import CIFAR10_CLASSES
+from gooknet_helpers.data import CIFAR10_CLASSES, synthetic_data
 from gooknet_helpers.train import config_from_args, field_help, load_training_data, main, parse_args
+from gooknet_helpers.training import predict
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
@@ -29,10 +30,14 @@ def test_cli_short_cpu_run_writes_metrics_and_checkpoint(tmp_path):
     assert "SYNTHETIC" in result.stdout and "test accuracy" in result.stdout
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["config"]["aux_logits"] and metrics["config"]["max_steps"] == 6
-    assert metrics["history"]["step"] == [6] and 0 <= metrics["final_test_acc"] <= 1
+    assert metrics["history"]["step"] == [6] and metrics["history"]["epoch"] == [0.3]  # 6 of 20 steps
     assert metrics["macs"] > 0 and "SYNTHETIC" in metrics["data"]
     model, config = load_model(tmp_path / "checkpoint.pt")
     assert config.width == 0.125 and model.aux1 is not None
+    # The reported accuracy is that of the saved weights on the same images, re-measured here.
+    data = synthetic_data()
+    right = (predict(model, data, config).argmax(1) == data.test_labels).sum().item()
+    assert metrics["final_test_acc"] == pytest.approx(right / len(data.test_labels))
 
 
 def run_main(args: list[str], capsys) -> tuple[int, str]:

@@ -117,6 +117,19 @@ def test_network_diagram_shows_stages_shapes_and_aux_heads():
     assert_readable(fig)
 
 
+def test_network_diagram_has_a_colour_key_that_tells_every_kind_apart():
+    """Issue 17: the fully connected layer had the 3x3 convolution's orange, and nothing said what a colour meant."""
+    fig = network_diagram(GoogLeNet(width=0.25))
+    (legend,) = [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    key = {t.get_text(): tuple(h.get_facecolor()) for t, h in zip(legend.get_texts(), legend.legend_handles)}
+    assert {"1x1 conv", "3x3 conv", "pooling", "fully connected", "Inception module (Figure 2b)"} <= set(key)
+    assert "training-only auxiliary head" in key and "input, 7x7 conv, LRN, dropout" in key
+    assert len(set(key.values())) == len(key)  # one colour per entry: FC is not the 3x3's orange
+    for label, color in key.items():  # and each colour is one the boxes have
+        assert any(tuple(b.get_facecolor()) == color for b in boxes(fig)), label
+    assert_readable(fig)
+
+
 def test_network_diagram_follows_the_model():
     quarter = texts(network_diagram(GoogLeNet(width=0.25, aux_logits=False)))
     assert "inception 3a\n64x28x28" in quarter and not any(t.startswith("aux") for t in quarter)

@@ -159,6 +159,20 @@ def test_fuse_1x1_equals_the_two_convolutions_inside_the_border():
     assert not torch.allclose(two, one, atol=1e-5)  # the border differs: padding meets the 1x1's bias
 
 
+@pytest.mark.parametrize("biases", [(False, False), (False, True), (True, False)])
+def test_fuse_1x1_takes_convolutions_without_bias(biases):
+    """Regression (issue 22): the batch-norm blocks' convolutions have no bias, and fuse_1x1 raised TypeError."""
+    torch.manual_seed(0)
+    reduce, conv = nn.Conv2d(12, 3, 1, bias=biases[0]), nn.Conv2d(3, 5, 5, padding=2, bias=biases[1])
+    x = torch.randn(2, 12, 10, 10)
+    fused = pitfalls.fuse_1x1(reduce, conv)
+    assert (fused.bias is not None) == any(biases)
+    two, one = conv(reduce(x)), fused(x)
+    assert torch.allclose(two[..., 2:-2, 2:-2], one[..., 2:-2, 2:-2], atol=1e-5)
+    if not biases[0]:  # no 1x1 bias for the padding to meet: equal at the border too
+        assert torch.allclose(two, one, atol=1e-5)
+
+
 def test_shadowed_train_breaks_eval():
     with pytest.raises(TypeError, match="not callable"):
         pitfalls.ShadowedTrain().eval()

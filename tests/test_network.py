@@ -192,3 +192,22 @@ def test_wrong_channel_count_and_too_small_image():
         assert model(torch.randn(1, 3, n, n)).shape == (1, 10)
     with pytest.raises(ValueError, match="192 input channels but got a tensor with 100"):
         Inception(192, *TABLE1["3a"])(torch.randn(1, 100, 28, 28))
+
+
+def test_training_mode_needs_the_size_its_aux_heads_need():
+    """Regression (issue 22): at the reported smallest input, 31x31, training mode died inside PyTorch's aux pool."""
+    model = GoogLeNet(10).train()
+    # By hand, for the paper's stem: 223 -> conv1 112 -> pool 56 -> pool 28 -> pool 14 at 4a, which the 5x5/3 pool
+    # takes to 4x4; 222 -> 111 -> 55 -> 27 -> 13 at 4a, which it would take to 3x3.
+    assert (model.min_input_size, model.min_train_input_size) == (31, 223)
+    with pytest.raises(ValueError, match=r"training mode.*223x223.*model\.eval\(\)"):
+        model(torch.zeros(2, 3, 31, 31))
+    with pytest.raises(ValueError, match="training mode"):
+        model(torch.zeros(1, 3, 222, 222))
+    with torch.no_grad():
+        assert model(torch.zeros(1, 3, 223, 223)).aux1.shape == (1, 10)
+        assert model.eval()(torch.zeros(1, 3, 31, 31)).shape == (1, 10)  # without the heads, 31 is enough
+    adaptive = GoogLeNet(10, **TORCHVISION)
+    assert adaptive.min_train_input_size == adaptive.min_input_size == 15
+    with pytest.raises(ValueError, match="14x14"):  # the head itself says so before its pool, not PyTorch after it
+        InceptionAux(512, 10)(torch.zeros(1, 512, 4, 4))

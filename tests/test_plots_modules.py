@@ -34,7 +34,11 @@ def test_naive_vs_reduced_bars_groups_pairs():
 
 def test_feature_maps_grid():
     maps = {f"branch{i}": torch.rand(6, 16, 16) for i in range(1, 5)}
-    fig = feature_maps(torch.rand(3, 16, 16), maps, per_branch=3)
-    assert len(fig.axes) == 4 * (3 + 1)
-    assert sum(len(ax.images) for ax in fig.axes) == 1 + 4 * 3
+    maps["pool"] = torch.rand(3, 16, 16)  # a pass-through pool: the input's R, G and B
+    fig = feature_maps(torch.rand(3, 16, 16), maps, per_branch=3, channel_names={"pool": "RGB"})
+    assert len(fig.axes) == 5 * (3 + 1) + 1  # and one colour bar
+    assert sum(len(ax.images) for ax in fig.axes) == 1 + 5 * 3
+    titles = [ax.get_title() for ax in fig.axes]
+    assert sorted(titles[-4:-1]) == ["B", "G", "R"] and titles[1].startswith("channel ")
+    assert "each map scaled to its own range" in fig.axes[-1].get_ylabel()
     plt.close(fig)

@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from gooknet_helpers import config as config_module
 from gooknet_helpers import training
 from gooknet_helpers.checkpoints import load_model
 from gooknet_helpers.config import TrainConfig, amp_dtype, build_model, make_optimizer, one_cycle
@@ -70,6 +71,17 @@ def test_loss_falls_on_synthetic_data_and_history_is_complete(one_thread):
     assert history["epoch"] == [1, 2, 3] and history["step"] == [10, 20, 30]
     assert len(history["grad_norm"]["conv1"]) == 30 and min(history["grad_norm"]["conv1"]) > 0
     assert all(t > 0 for t in history["images_per_s"]) and history["data_s"][0] < history["epoch_s"][0]
+
+
+def test_a_run_cut_short_by_max_steps_records_the_part_of_the_epoch_it_did(one_thread):
+    """Regression (issue 22): 5 of an epoch's 20 steps were recorded as epoch 1."""
+    data = synthetic_data(train_per_class=100, test_per_class=1)  # 1,000 images in batches of 50: 20 steps an epoch
+    config = TrainConfig(epochs=1, max_steps=5, **TINY)
+    history = fit(build_model(config), data, config, progress=False)
+    assert history["epoch"] == [0.25] and history["step"] == [5] and not history["interrupted"]
+    config = replace(config, epochs=2, max_steps=25)
+    history = fit(build_model(config), data, config, progress=False)
+    assert history["epoch"] == [1, 1.25] and history["step"] == [20, 25]
 
 
 def test_checkpoint_resume_reproduces_an_uninterrupted_run(tmp_path, one_thread):
@@ -160,10 +172,14 @@ def test_grad_norms_match_the_per_parameter_definition():
     assert torch.allclose(grad_norms(modules), torch.stack(expected), rtol=1e-5)
 
 
-def test_fused_sgd_on_cuda_only():
+def test_fused_sgd_on_cuda_only(monkeypatch):
     config = TrainConfig(width=0.125)
-    assert not make_optimizer(build_model(config), config).defaults["fused"]  # CPU: PyTorch's default (foreach)
-    # On CUDA `fused=True`: tests/test_cuda_sync.py checks it.
+    model = build_model(config)
+    assert not make_optimizer(model, config).defaults["fused"]  # CPU: PyTorch's default (foreach)
+    # The choice for a model on CUDA, made here without a GPU: the device the optimizer sees is reported as CUDA (and
+    # the fused kernel built on the CPU, which PyTorch has too).
+    monkeypatch.setattr(config_module, "module_device", lambda model: torch.device("cuda"))
+    assert make_optimizer(model, config).defaults["fused"] is True
 
 
 def test_a_batch_larger_than_a_shard_is_a_clear_error():

@@ -4,8 +4,8 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import pytest
 
-from gooknet_helpers import TABLE1, Inception, NaiveInception
-from gooknet_helpers.costs import measure, measure_module
+from gooknet_helpers import TABLE1
+from gooknet_helpers.costs import measure_module
 from gooknet_helpers.plots import naive_vs_reduced_bars
 from gooknet_helpers.widgets import SLIDERS, explorer, module_costs, show_module_costs
 
@@ -22,6 +22,11 @@ def test_module_costs_reports_the_3a_numbers():
     assert lines[2] == "Naive / Inception: params x2.37, MACs x2.37"
 
 
+def conv(k: int, c_in: int, c_out: int) -> int:
+    """Parameters of a k x k convolution with bias, by hand: k*k*c_in weights and 1 bias per filter."""
+    return (k * k * c_in + 1) * c_out
+
+
 @pytest.mark.parametrize(
     "widths",
     [
@@ -29,14 +34,21 @@ def test_module_costs_reports_the_3a_numbers():
         (3, 5, 1, 1, 1, 1, 1, 1),
     ],
 )
-def test_module_costs_equals_measure(widths):
-    in_channels, size, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj = widths
-    naive = measure(NaiveInception(in_channels, ch1x1, ch3x3, ch5x5), (in_channels, size, size))
-    reduced = measure(Inception(in_channels, *widths[2:]), (in_channels, size, size))
-    text = module_costs(*widths)
-    assert f"params {naive.params:,}, MACs {naive.macs:,}" in text.splitlines()[0]
-    out = ch1x1 + ch3x3 + ch5x5 + pool_proj
-    assert f"output {out}x{size}x{size}, params {reduced.params:,}, MACs {reduced.macs:,}" in text.splitlines()[1]
+def test_module_costs_equals_hand_counts(widths):
+    """The report against counts written out by hand: every convolution has stride 1 and 'same' padding, so each
+    weight and bias is used once per output position (size x size), and the pools cost nothing."""
+    c, size, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj = widths
+    naive = conv(1, c, ch1x1) + conv(3, c, ch3x3) + conv(5, c, ch5x5)
+    reduced = conv(1, c, ch1x1) + conv(1, c, ch3x3red) + conv(3, ch3x3red, ch3x3)
+    reduced += conv(1, c, ch5x5red) + conv(5, ch5x5red, ch5x5) + conv(1, c, pool_proj)
+    positions = size * size
+    naive_out, reduced_out = ch1x1 + ch3x3 + ch5x5 + c, ch1x1 + ch3x3 + ch5x5 + pool_proj  # naive: the pool passes c
+    assert module_costs(*widths).splitlines() == [
+        f"Naive (no reduction): output {naive_out}x{size}x{size}, params {naive:,}, MACs {naive * positions:,}",
+        f"Inception (1x1 reduction): output {reduced_out}x{size}x{size}, params {reduced:,}, "
+        f"MACs {reduced * positions:,}",
+        f"Naive / Inception: params x{naive / reduced:.2f}, MACs x{naive / reduced:.2f}",
+    ]
 
 
 def test_show_module_costs_prints_module_costs(capsys):

@@ -10,7 +10,8 @@ only appears when the run has finished). Written into --out (default: the packag
 - metadata.json: the test accuracy, re-measured now by evaluating the exported file on every test image of --data,
   beside the accuracy logged during training; the exact command; epochs, steps and training time (evaluation
   excluded); the device and CPU model; torch version; the data (sizes and folder name, no absolute path);
-  parameters (without and with the aux heads) and multiply-adds; dates of the run's end and of the export;
+  parameters (without and with the aux heads) and multiply-adds; the weights' SHA-256 digest
+  (`reference.weights_digest`); dates of the run's end and of the export;
 - metrics.json: the run's curves and headline numbers, copied unchanged.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import shutil
 import sys
@@ -29,7 +31,7 @@ import torch
 from gooknet_helpers.config import TrainConfig
 from gooknet_helpers.costs import measure
 from gooknet_helpers.data import CIFAR10_CLASSES, DataUnavailableError, ImageData, load_data
-from gooknet_helpers.reference import METADATA, METRICS, WEIGHTS, load_weights
+from gooknet_helpers.reference import METADATA, METRICS, WEIGHTS, load_weights, weights_digest
 from gooknet_helpers.training import predict
 
 PACKAGE_FOLDER = Path(__file__).resolve().parents[1] / "gooknet_helpers" / "reference"
@@ -63,7 +65,7 @@ def finished_run(run_dir: Path) -> tuple[dict, dict]:
         raise ValueError(f"{metrics} does not exist: the run has not finished (it is written at the end)")
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     summary = json.loads(metrics.read_text())
-    if summary["history"]["epoch"][-1] != state["epoch"]:
+    if math.ceil(summary["history"]["epoch"][-1]) != state["epoch"]:  # a run cut by max_steps ends at epoch 0.25, say
         raise ValueError(f"{checkpoint} (epoch {state['epoch']}) and {metrics} disagree: is the run still going?")
     return state, summary
 
@@ -100,6 +102,7 @@ def export(run_dir: Path, out: Path, data: ImageData, command: str) -> dict:
         params_with_aux=sum(p.numel() for p in model.parameters()),
         macs=cost.macs,
         weights_bytes=weights.stat().st_size,
+        weights_sha256=weights_digest(model),  # reference.check_against_metadata compares it
         trained_until=datetime.fromtimestamp((run_dir / METRICS).stat().st_mtime, UTC).isoformat(timespec="seconds"),
         exported=datetime.now(UTC).isoformat(timespec="seconds"),
     )
