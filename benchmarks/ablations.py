@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -32,6 +30,7 @@ import torch
 
 from gooknet_helpers.ablations import ABLATION_BUDGETS, ARMS, ablation_configs, compare_all, comparison_line, train_arm
 from gooknet_helpers.data import ImageData, load_data, synthetic_data
+from gooknet_helpers.files import write_json
 from gooknet_helpers.runtime import GooknetError, describe_device, pick_device
 
 OUT = Path(__file__).resolve().parents[1] / "gooknet_helpers" / "reference" / "ablations.json"
@@ -65,18 +64,6 @@ def shard(text: str) -> tuple[int, int]:
     if not 0 <= i < n:
         raise argparse.ArgumentTypeError(f"a shard I/N needs 0 <= I < N, got {text!r}")
     return i, n
-
-
-def write_json(path: Path, results: dict) -> None:
-    """Write `results` to `path` atomically: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as file:
-            file.write(json.dumps(results, indent=1) + "\n")
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def load_results(path: Path, header: dict) -> dict:
@@ -116,7 +103,7 @@ def save_run(path: Path, header: dict, run: dict) -> dict:
         results = load_results(path, header)
         if not any(r["arm"] == run["arm"] and r["seed"] == run["seed"] for r in results["runs"]):
             results["runs"].append(run)
-        write_json(path, results)
+        write_json(results, path)
     return results
 
 
@@ -160,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         results = run_missing(args, budget, header, data.to(device))
     results["comparisons"] = report(results)
     if not args.report:
-        write_json(args.out, results)
+        write_json(results, args.out)
 
 
 def cli(argv: list[str] | None = None) -> None:

@@ -225,6 +225,17 @@ def ablate_branches(
     return Ablation([short(n) for n in modules], branch_labels(first), torch.cat(clean), torch.cat(ablated, -1))
 
 
+def damage_share(drops: torch.Tensor, branches: tuple[int, ...] = (1, 2)) -> torch.Tensor:
+    """(modules,) share of each module's damage that switching off `branches` does (default: the 3x3 and 5x5):
+    their drops over the sum of all its drops, a drop below 0 (removal helps) counting as 0. NaN where no branch's
+    removal costs anything: with nothing lost there is nothing to share, and 0 would claim the large kernels do
+    none of the damage."""
+    lost = drops.clamp(min=0)
+    total = lost.sum(1)
+    share = lost[:, list(branches)].sum(1) / total.clamp(min=1e-12)
+    return torch.where(total > 0, share, torch.full_like(share, float("nan")))
+
+
 def branch_channels(module: Inception) -> list[slice]:
     """Where each branch's channels lie in the module's output: the four concatenated in order."""
     widths = [_out_channels(getattr(module, branch)) for branch in BRANCHES]

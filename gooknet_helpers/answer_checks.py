@@ -305,7 +305,8 @@ def _side_after(name: str, size: int) -> int:
 
 @functools.cache
 def _sides(size: int) -> dict[str, int]:
-    return {layer: shape[1] for layer, shape in forward_order(GoogLeNet(aux_logits=False), size)}
+    layers = forward_order(GoogLeNet(aux_logits=False), size)
+    return {layer: shape[1] for layer, shape in layers if len(shape) == 3}  # maps, not the flat head's vectors
 
 
 nb03_field_3b_cifar = Exercise(
