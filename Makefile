@@ -7,6 +7,7 @@
 #   make slides       classroom decks (reveal.js, offline, 1280x720) from the committed notebooks into _build/slides
 #   make readme       refill the README's measured rows from committed outputs (make test checks them)
 #   make test-colab   a second venv, .venv-colab, with Colab's Python 3.13 and versions: unit tests and notebooks
+#   make evidence     the long CPU runs of issue 16, resumed from what is committed (hours; tools/evidence.sh)
 #   make gpu-check    on a CUDA machine: the GPU check, PASS/FAIL per item in under 10 minutes, on the whole CIFAR-10
 #                     (benchmarks/gpu_check.py; ARGS="--minutes 5", ARGS="--data DIR"; without CUDA it exits 2)
 # Variables: PYTHON (the interpreter that makes .venv; 3.11 or newer), TORCH_INDEX (a PyTorch wheel index for pip,
@@ -34,7 +35,7 @@ ifneq ($(SHARED_DATA),)
 export GOOKNET_DATA_DIR ?= $(abspath $(SHARED_DATA))
 endif
 
-.PHONY: install lab test test-core lint normalise normalize notebooks book slides readme test-colab gpu-check
+.PHONY: install lab test test-core lint normalise normalize notebooks book slides readme test-colab gpu-check evidence
 
 install: $(STAMP)
 
@@ -93,3 +94,7 @@ GPU_CHECK_DATA := $(if $(filter environment command line,$(origin GOOKNET_DATA_D
 gpu-check: $(STAMP)
 	env -u GOOKNET_DATA_DIR $(if $(GPU_CHECK_DATA),GOOKNET_DATA_DIR=$(abspath $(GPU_CHECK_DATA))) \
 		$(BIN)/python benchmarks/gpu_check.py $(ARGS)
+
+# Issue 16's long CPU runs (reference network, ablations over seeds): resumes from what is committed (tools/evidence.sh).
+evidence: $(STAMP)
+	bash tools/evidence.sh

@@ -530,11 +530,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         changes += file_changes
         new_texts[path] = (text, new_text)
-    if errors:
-        print("\n".join(errors), file=sys.stderr)
-        return 2
     for line in changes:
         print(line)
+    if errors:  # after the changes and false claims, so that one run lists everything to do
+        print("\n".join(errors), file=sys.stderr)
+        return 2
     claims = [line for line in changes if line.startswith("claim: ")]
     if args.check:
         if len(changes) > len(claims):
