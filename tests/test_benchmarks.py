@@ -11,6 +11,7 @@ from gooknet_helpers.ablations import ARMS
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+import ablation_speed
 import ablations
 import gpu_check
 import gpu_table
@@ -74,6 +75,16 @@ def test_speed_writes_the_recipe_and_the_comparison(tmp_path, one_thread):
     assert results["ratio"] == pytest.approx(rows["ours"]["images_per_s"] / rows["torchvision"]["images_per_s"])
     assert 0 < recipe["data_fraction"] < 0.5  # making batches takes time, but not most of a training step's
     assert results["pipeline_images_per_s"] > recipe["images_per_s"]  # the pipeline alone outruns training
+
+
+def test_ablation_speed_times_both_methods_and_they_agree(tmp_path, one_thread):
+    out = tmp_path / "ablation_speed.json"
+    ablation_speed.main(["--synthetic", "--images", "20", "40", "--compare", "--json", str(out)])
+    results = json.loads(out.read_text())
+    assert set(results["runs"]) == {"outputs_20", "hooked_20", "outputs_40", "hooked_40"}  # the two agreed (asserted)
+    for run in results["runs"].values():
+        assert run["wall_s"] >= 0 and run["cpu_s"] >= 0 and run["load_average_1min"] >= 0
+    assert results["runs"]["outputs_20"]["max_standard_error_points"] > 0
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")

@@ -184,3 +184,39 @@ def test_a_wrong_shipped_network_fails_notebooks_04_and_05(setup_04, setup_05, b
             printed = run(path, ids, namespace)
         assert printed != guard(path, "shipped-check"), f"{path.name} does not notice"
         assert printed.endswith(": False\n")
+
+
+# ---- the guards themselves ----
+
+
+def test_learned_needs_weights_that_moved_and_a_loss_that_fell():
+    from gooknet_helpers.config import TrainConfig, build_model
+    from gooknet_helpers.metrics import learned
+
+    config = TrainConfig(width=0.125)
+    start, trained = build_model(config), build_model(config)
+    falling, flat = {"train_loss": [2.3, 2.0]}, {"train_loss": [2.3, 2.28]}  # a 13% fall; a 0.9% one
+    assert learned(falling, trained, start) == (False, True)  # same weights: nothing learned, whatever the loss did
+    with torch.no_grad():
+        trained.fc.bias += 0.01
+    assert learned(falling, trained, start).ok
+    assert learned(flat, trained, start) == (True, False)
+    assert learned({"train_loss": [2.3]}, trained, start) == (True, False)  # one epoch cannot show a fall
+    for buffer in trained.buffers():  # batch norm's statistics move in any training-mode pass: not learning
+        buffer.add_(1)
+    assert learned(falling, build_model(config), start).weights_moved is False
+
+
+def test_the_metadata_check_allows_four_binomial_standard_errors_and_compares_the_digest():
+    from gooknet_helpers.data import synthetic_data
+
+    assert reference.accuracy_tolerance(0.86, 10_000) == pytest.approx(4 * (0.86 * 0.14 / 10_000) ** 0.5)
+    model, metadata = REAL_REFERENCE_MODEL()
+    synthetic = synthetic_data(train_per_class=1, test_per_class=2)
+    check = reference.check_against_metadata(model, metadata, synthetic)
+    assert check.ok and check.measured is None and check.same_weights  # synthetic images: the digest only
+    assert "synthetic images: the accuracy is not compared" in check.describe()
+    assert not reference.check_against_metadata(untrained_reference()[0], metadata, None).ok
+    assert not reference.check_against_metadata(
+        model, {k: v for k, v in metadata.items() if k != "weights_sha256"}, None
+    ).ok

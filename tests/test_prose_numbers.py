@@ -108,7 +108,7 @@ def test_notebook_numbers_are_refilled_from_the_stored_outputs(tmp_path, capsys)
 
 def test_a_claim_the_results_no_longer_bear_out_fails_in_both_modes(tmp_path, capsys):
     printed = "energy share / channel share, mean over the nine modules: 1x1 0.90, 3x3 1.20, 5x5 1.03, pool 1.17\n"
-    markdown = "<!-- claim: nb05.energy_1x1 > 1 and nb05.energy_3x3 < 1 -->The 1x1 branch sends more per channel."
+    markdown = "The 1x1 branch sends more per channel.<!-- claim: nb05.energy_1x1 > 1 and nb05.energy_3x3 < 1 -->"
     root = tiny_root(tmp_path, markdown, printed)
     for args in (["--check"], []):
         assert readme_numbers.main([*args, "--root", str(root)]) == 1
@@ -128,3 +128,12 @@ def test_a_number_the_stored_outputs_lack_names_every_missing_line(tmp_path, cap
     assert readme_numbers.main(["--check", "--root", str(root)]) == 2
     err = capsys.readouterr().err
     assert "(for nb05.minutes): execute the notebook (make notebooks)" in err and "(for nb05.max_se)" in err
+
+
+def test_a_marker_that_opens_a_line_is_refused(tmp_path, capsys):
+    """CommonMark reads a line that opens with `<!--` as an HTML block: the paragraph breaks there and the markdown on
+    that line is not rendered."""
+    markdown = "- **Bold**: text\n  <!-- numbers:nb05.main_acc .2% -->80.00%<!-- /numbers --> right."
+    root = tiny_root(tmp_path, markdown, "main classifier: 80.00% of 1,000 test images right\n")
+    assert readme_numbers.main(["--check", "--root", str(root)]) == 1
+    assert "a line starts with <!-- numbers:...: move it after the text before it" in capsys.readouterr().out

@@ -16,16 +16,18 @@ A dotted FIELD reaches into nested JSON objects (`reference.data.train_images`).
 the slides render the markers as nothing, so the prose reads as before.
 
 A sentence whose words (not only its numbers) depend on results is guarded by a claim, an expression over the same
-keys that must hold for the sentence to be true; it stands before the sentence and renders as nothing too:
+keys that must hold for the sentence to be true; it stands at the end of the sentence and renders as nothing too:
 
-    <!-- claim: nb05.aux2 > nb05.probe_4d -->Each aux head beats the probe at the layer it reads ...
+    Each aux head beats the probe at the layer it reads.<!-- claim: nb05.aux1 > nb05.probe_4a -->
 
     python tools/readme_numbers.py          # rewrite the numbers that differ (make readme, make notebooks)
     python tools/readme_numbers.py --check  # change nothing; exit 1 and list stale numbers and false claims
     python tools/readme_numbers.py --untied notebooks/04_training_cifar10.ipynb  # result-like numbers not marked
 
-A marker whose source is missing or lacks the field is an error (exit 2), never silently left as it was: after
-adding a cell that prints a new number, the notebook must be executed (make notebooks) before its prose can quote it.
+A marker or claim never opens a line (CommonMark would read the line as an HTML block): a claim goes at the end of
+the sentence it guards. A marker whose source is missing or lacks the field is an error (exit 2), never silently
+left as it was: after adding a cell that prints a new number, the notebook must be executed (make notebooks) before
+its prose can quote it.
 A claim that no longer holds is exit 1 in both modes: its sentence must be rewritten by hand.
 
 Every result-like number in the prose of notebooks 04 and 05 is marked (tests/test_prose_numbers.py, with
@@ -71,7 +73,9 @@ def _count(text: str) -> int:
 
 
 def _percent(text: str) -> float:
-    return float(text) / 100
+    """ "85.85" -> 0.8585, rounded to the digits printed (85.85 / 100 is 0.8584999..., which would print as 85.8%)."""
+    decimals = len(text.partition(".")[2])
+    return round(float(text) / 100, decimals + 2)
 
 
 def _text(text: str) -> str:
@@ -172,6 +176,7 @@ FIELDS: dict[str, dict[str, Printed | Derived]] = {
             for name, label in (("1x1", "1x1"), ("3x3", "3x3"), ("5x5", "5x5"), ("pool", "pool"))
         },
         "ablation_s": Printed(r"36 experiments on [\d,]+ test images: (\d+) s", _count),
+        "ablation_images": Printed(r"36 experiments on ([\d,]+) test images", _count),
         "ablation_minutes": Derived(("ablation_s",), lambda seconds: seconds / 60),
         **{
             f"stage{stage}_{branch}": Printed(
@@ -206,6 +211,7 @@ FIELDS: dict[str, dict[str, Printed | Derived]] = {
             f"probe_{layer}": Printed(rf"(?m)^{layer}\s+probe\s+([\d.]+)%", _percent)
             for layer in ("conv3", "3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b")
         },
+        "probe_images": Printed(r"probes trained on ([\d,]+) images", _count),
         "aux1": Printed(r"aux1 \(after 4a\) ([\d.]+)%", _percent),
         "aux2": Printed(r"aux2 \(after 4d\) ([\d.]+)%", _percent),
         "main": Printed(r"main classifier \(after 5b\) ([\d.]+)%", _percent),
@@ -214,6 +220,8 @@ FIELDS: dict[str, dict[str, Printed | Derived]] = {
         "cam_original": Printed(r"probability of the predicted class, mean over [\d,]+ test images: ([\d.]+)"),
         "cam_own": Printed(r"top 20% of its own Grad-CAM blanked:\s+([\d.]+)"),
         "cam_other": Printed(r"top 20% of another image's map blanked:\s+([\d.]+)"),
+        "cam_margin": Printed(r"own map minus the other's: ([+-]?[\d.]+)"),
+        "cam_margin_se": Printed(r"own map minus the other's: [+-]?[\d.]+ \(standard error ([\d.]+)"),
         "cam_own_fall": Derived(("cam_original", "cam_own"), lambda original, own: original - own),
         "cam_other_fall": Derived(("cam_original", "cam_other"), lambda original, other: original - other),
         "confidence": Printed(r"mean probability of the predicted class ([\d.]+)"),
@@ -331,7 +339,19 @@ def fill(text: str, root: Path | Sources, where: str = "README") -> tuple[str, l
     new_text = MARKER.sub(replace, text)
     if missing:
         raise SourceError("\n".join(dict.fromkeys(missing)))
-    return new_text, changes + false_claims(text, sources, where)
+    return new_text, changes + false_claims(text, sources, where) + line_starts(text, where)
+
+
+LINE_START = re.compile(r"(?m)^[ \t]*(?:[-*+] |\d+\. )?(<!-- (?:numbers:|claim:))")
+
+
+def line_starts(text: str, where: str) -> list[str]:
+    """A line for each marker or claim that opens a line: CommonMark (JupyterLab, GitHub, the site) reads such a line
+    as an HTML block, which ends the paragraph and leaves the markdown on that line unrendered."""
+    return [
+        f"{where}: a line starts with {match[1]}...: move it after the text before it (an HTML block otherwise)"
+        for match in LINE_START.finditer(text)
+    ]
 
 
 def false_claims(text: str, sources: Sources, where: str) -> list[str]:
@@ -382,8 +402,8 @@ def fill_notebook(text: str, sources: Sources, name: str) -> tuple[str, list[str
             errors.append(str(error))
             continue
         changes += cell_changes
-    if errors:
-        raise SourceError("\n".join(dict.fromkeys("\n".join(errors).splitlines())))
+    if errors:  # the other cells' changes and false claims are reported beside the errors
+        raise SourceError("\n".join(dict.fromkeys("\n".join(errors).splitlines())), changes)
     return (nbformat.writes(nb) + "\n" if changes else text), changes
 
 
@@ -473,6 +493,7 @@ GIVEN: dict[str, dict[str, str]] = {
         "75 minutes": "a cold read, measured by a person",
         "60 if you read": "a cold read, measured by a person",
         "36 experiments": "9 modules x 4 branches",
+        "2.2 times smaller": "the square root of 5: 10,000 test images against 2,000, the arithmetic of the sample",
         "64 filters": "the paper's conv1 has 64 filters",
         "64 channels": "the width the factorisation cell measures, a setting of that cell",
         "22-layer": "the paper's network is 22 layers deep",
@@ -526,7 +547,8 @@ def main(argv: list[str] | None = None) -> int:
                 new_text, table_changes = fill_gpu_table(new_text, args.root)
                 file_changes += table_changes
         except SourceError as error:
-            errors += [f"{relative}: {line}" for line in str(error).splitlines()]
+            errors += [f"{relative}: {line}" for line in error.args[0].splitlines()]
+            changes += error.args[1] if len(error.args) > 1 else []
             continue
         changes += file_changes
         new_texts[path] = (text, new_text)
