@@ -121,7 +121,9 @@ def test_network_diagram_has_a_colour_key_that_tells_every_kind_apart():
     """Issue 17: the fully connected layer had the 3x3 convolution's orange, and nothing said what a colour meant."""
     fig = network_diagram(GoogLeNet(width=0.25))
     (legend,) = [ax.get_legend() for ax in fig.axes if ax.get_legend()]
-    key = {t.get_text(): tuple(h.get_facecolor()) for t, h in zip(legend.get_texts(), legend.legend_handles)}
+    key = {
+        t.get_text(): tuple(h.get_facecolor()) for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)
+    }
     assert {"1x1 conv", "3x3 conv", "pooling", "fully connected", "Inception module (Figure 2b)"} <= set(key)
     assert "training-only auxiliary head" in key and "input, 7x7 conv, LRN, dropout" in key
     assert len(set(key.values())) == len(key)  # one colour per entry: FC is not the 3x3's orange
