@@ -5,7 +5,8 @@
 #   make notebooks    re-execute every notebook in place with its outputs, normalise them, refresh the README numbers
 #   make book         build the static site from the committed notebooks (no re-execution) into _build/site
 #   make slides       classroom decks (reveal.js, offline, 1280x720) from the committed notebooks into _build/slides
-#   make readme       refill the README's measured rows from committed outputs (make test checks them)
+#   make readme       refill the measured numbers in the README and the notebooks' markdown from committed outputs
+#                     (make test checks them)
 #   make test-colab   a second venv, .venv-colab, with Colab's Python 3.13 and versions: unit tests and notebooks
 #   make evidence     the long CPU runs of issue 16, resumed from what is committed (hours; tools/evidence.sh)
 #   make gpu-check    on a CUDA machine: the GPU check, PASS/FAIL per item in under 10 minutes, on the whole CIFAR-10

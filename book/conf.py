@@ -41,8 +41,8 @@ html_theme_options = {
 }
 html_show_sourcelink = False
 
-# The sidebar: every notebook in order, then the teacher's guide and its answer sheet. README.md has no toctree of its own (GitHub shows
-# it as it is), so one is appended to it while Sphinx reads it.
+# The sidebar: every notebook in order, then the teacher's guide and its answer sheet. README.md has no toctree of its
+# own (GitHub shows it as it is), so one is appended to it while Sphinx reads it.
 TOCTREE = """
 
 ```{toctree}

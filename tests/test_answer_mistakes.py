@@ -6,8 +6,8 @@ import re
 import pytest
 
 from gooknet_helpers import answer_checks
-from gooknet_helpers.answer_checks import Exercise, _close
 from gooknet_helpers.costs import conv_macs, conv_params
+from gooknet_helpers.exercise import Exercise, close
 
 NAMES = [
     name
@@ -81,8 +81,8 @@ def test_each_mistake_is_told_apart_from_the_answer_and_the_others(name, capsys)
     expected, mistakes = exercise.expected(), exercise.mistakes()
     assert mistakes, name
     for value, text in mistakes.items():
-        assert not _close(value, expected, exercise.rel_tolerance)
-        assert sum(_close(value, other, exercise.rel_tolerance) for other in mistakes) == 1
+        assert not close(value, expected, exercise.rel_tolerance)
+        assert sum(close(value, other, exercise.rel_tolerance) for other in mistakes) == 1
         assert exercise.check(value) is False
         out = capsys.readouterr().out
         assert "off by" in out and text in out

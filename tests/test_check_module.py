@@ -227,3 +227,13 @@ def test_bad_calls_are_explained(capsys):
 def test_show_displays_the_package_code(capsys):
     assert check_module("naive", NaiveRight, show=True)
     assert "class NaiveInception(nn.Module):" in capsys.readouterr().out
+
+
+class NaiveEllipsis(NaiveInception):
+    def forward(self, x):
+        return ...
+
+
+def test_a_forward_returning_no_tensor_is_named_with_the_right_article():
+    with pytest.raises(AssertionError, match="forward returns an ellipsis, not a tensor"):
+        check_module("naive", NaiveEllipsis)

@@ -5,10 +5,10 @@
 
 Nothing in the sheet is typed: the exercises are those the notebooks call, in their order
 (`answer_checks.nbXX_...`, `module_checks.check_module("kind", ...)`); each numeric answer, its working and the
-tolerance come from `gooknet_helpers.answer_checks`; each likely wrong answer is passed to the checker and the sheet
-quotes what the checker says to it. A write-it-yourself exercise's answer is the package's own source (what
-`show=True` displays), and its usual mistakes are small wrong modules, written below, run through
-`module_checks.check_module` with the checker's reply quoted.
+tolerance come from `gooknet_helpers.answer_checks`; each likely wrong answer (`gooknet_helpers.answer_mistakes`) is
+passed to the checker and the sheet quotes what the checker says to it. A write-it-yourself exercise's answer is
+the package's own source (what `show=True` displays), and its usual mistakes are small wrong modules, written below,
+run through `module_checks.check_module` with the checker's reply quoted.
 """
 
 from __future__ import annotations
@@ -282,11 +282,11 @@ def sheet(folder: Path = NOTEBOOKS) -> str:
         "",
         "Every exercise of the notebooks, with its answer, its working and the usual wrong answers, each with what",
         "the notebook's checker says to it. Written by `python tools/answer_sheet.py` from the code the checkers run",
-        "(`gooknet_helpers/answer_checks.py`, `gooknet_helpers/module_checks.py`): the answers, the workings and",
-        "the checker's replies are generated, not typed (for a write-it-yourself exercise, the script feeds the",
-        "checker small wrong modules, named by the mistake they make). `make test` fails when this file differs",
-        "from what the script writes. Students see an answer only with `check(show=True)`; the",
-        "[teacher's guide](teachers_guide.md) says where each exercise sits in the plan.",
+        "(`gooknet_helpers/answer_checks.py` and `answer_mistakes.py`, `gooknet_helpers/module_checks.py` and",
+        "`module_diagnoses.py`): the answers, the workings and the checker's replies are generated, not typed (for a",
+        "write-it-yourself exercise, the script feeds the checker small wrong modules, named by the mistake they",
+        "make). `make test` fails when this file differs from what the script writes. Students see an answer only",
+        "with `check(show=True)`; the [teacher's guide](teachers_guide.md) says where each exercise sits in the plan.",
         "",
     ]
     for title, items in notebook_exercises(folder):
