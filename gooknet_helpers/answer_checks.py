@@ -114,14 +114,14 @@ nb02_saving_5x5_5b = Exercise(
 )
 
 nb02_break_even = Exercise(
-    "The 5x5 branch of 3a from section 2 (192 -> 32 at 28x28, weights only). What is the widest 1x1 reduction "
-    "that still "
-    "costs fewer multiply-adds than the direct 5x5 convolution?",
+    "The 5x5 branch of 3a from section 2 (192 -> 32 at 28x28, weights only). What is the largest number of "
+    "reduction channels r (the 1x1 convolution's filters, 192 -> r -> 32) that still costs fewer multiply-adds "
+    "than the direct 5x5 convolution?",
     expected=lambda: max(r for r in range(1, 193) if _reduced_5x5_macs(r) < conv_macs(192, 32, 5, 28, bias=False)),
     working=lambda: (
         f"reduced: (192 + 5*5*32) * r * 28*28 = {192 + 5 * 5 * 32} * r * 784; direct: 5*5*192*32 * 784 "
         f"= {5 * 5 * 192 * 32:,} * 784; so r < {5 * 5 * 192 * 32 / (192 + 5 * 5 * 32):.1f}, "
-        f"the widest is r = {5 * 5 * 192 * 32 // (192 + 5 * 5 * 32)}"
+        f"the largest is r = {5 * 5 * 192 * 32 // (192 + 5 * 5 * 32)}"
     ),
     mistakes=answer_mistakes.nb02_break_even,
 )
@@ -164,8 +164,9 @@ nb03_field_3b_cifar = Exercise(
 )
 
 nb03_field_5b_torchvision = Exercise(
-    "torchvision's variant has a 3x3 where the paper has 5x5 in every module's third branch. "
-    "What is the receptive field after its inception5b? (The paper's network reaches 715.)",
+    "torchvision's variant has a 3x3 where the paper has 5x5 in every module's third branch, and its max pool "
+    "before stage 5 (maxpool4) is 2x2/2 where the paper's is 3x3/2. What is the receptive field after its "
+    "inception5b? (The paper's network reaches 715.)",
     expected=lambda: _field_after("inception5b", **TORCHVISION),
     working=lambda: (
         "the widest branch is now 3x3 (or the 3x3 max pool), so each module adds 2 steps instead of 4: "

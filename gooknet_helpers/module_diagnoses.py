@@ -61,6 +61,10 @@ def shrink_message(student_branch: nn.Module, reference_branch: nn.Module, branc
 def forward_error(error: Exception, x: torch.Tensor, widths: list[int] | None = None) -> str:
     """A forward pass that raised: explain the usual concatenation mistakes (`widths`: each branch's channels)."""
     text = str(error)
+    added = re.search(r"size of tensor \w+ \((\d+)\) must match the size of tensor \w+ \((\d+)\) at non-singleton "
+                      r"dimension 1", text)
+    if widths and added:
+        return adding_message(widths, (int(added.group(1)), int(added.group(2))))
     if widths and re.search(r"must match the size of tensor \w+ \(\d+\) at non-singleton dimension 1", text):
         return adding_message(widths)
     wrong_dim = re.search(r"except in dimension (\d+)", text)
@@ -76,14 +80,22 @@ def forward_error(error: Exception, x: torch.Tensor, widths: list[int] | None = 
     return f"your forward fails on a {shape(x)} input: {type(error).__name__}: {text}"
 
 
-def adding_message(widths: list[int]) -> str:
-    """The branches combined element by element (added, summed) where Figure 2 puts them side by side."""
+def adding_message(widths: list[int], failed: tuple[int, int] | None = None) -> str:
+    """The branches combined element by element (added, summed) where Figure 2 puts them side by side.
+
+    `failed`: the channels of the two outputs whose sum raised (the first pair that differs), when known."""
     listed = f"{', '.join(map(str, widths[:-1]))} and {widths[-1]}"
+    where = (
+        f"the sum fails at the first two outputs that differ, {failed[0]} and {failed[1]} channels"
+        if failed
+        else "so the sum fails"
+    )
     return (
-        f"your forward combines the branches element by element (with + or sum, say): the four outputs are added "
-        f"position by position, which needs equal shapes, and here the branches make {listed} channels. Figure 2 "
-        f"does not add them; it puts them side by side along the channels, torch.cat([...], dim=1): "
-        f"{' + '.join(map(str, widths))} = {sum(widths)} channels, each branch keeping its own."
+        f"your forward combines the branches element by element (with + or sum, say): adding outputs position by "
+        f"position needs equal shapes, but in the checker's own small test module the {len(widths)} branches make "
+        f"{listed} channels, and {where}. Figure 2 does not add them; it puts them side by side along the channels, "
+        f"torch.cat([...], dim=1): {' + '.join(map(str, widths))} = {sum(widths)} channels, each branch keeping "
+        "its own."
     )
 
 

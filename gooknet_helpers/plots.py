@@ -86,7 +86,8 @@ def feature_maps(
 
     Channels are ranked by their standard deviation, so channels that ReLU zeroed everywhere are left out. Each map
     is scaled to its own range (0: its lowest value, 1: its highest), the scale the colour bar shows; each panel
-    is titled with its channel, by name where `channel_names` gives them for that row ({"3x3 max pool": "RGB"}).
+    is titled with its channel, by name where `channel_names` gives them for that row ({"3x3 max pool": "RGB"}),
+    and a named row keeps its channels in their own order (R, G, B), not ranked.
     """
     fig, axes = plt.subplots(
         len(maps), per_branch + 1, figsize=(1.8 * (per_branch + 1) + 0.7, 1.95 * len(maps)), layout="constrained"
@@ -102,6 +103,8 @@ def feature_maps(
         row[1].set_ylabel(name, fontsize=9)
         names = (channel_names or {}).get(name)
         varied = fmap.flatten(1).std(dim=1).argsort(descending=True)[:per_branch]
+        if names:  # named channels (R, G, B) keep their own order
+            varied = varied.sort().values
         for ax, channel in zip(row[1:], varied.tolist(), strict=False):
             values = fmap[channel].detach().float().cpu()
             scaled = (values - values.min()) / (values.max() - values.min()).clamp_min(1e-12)

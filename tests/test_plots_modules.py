@@ -39,6 +39,6 @@ def test_feature_maps_grid():
     assert len(fig.axes) == 5 * (3 + 1) + 1  # and one colour bar
     assert sum(len(ax.images) for ax in fig.axes) == 1 + 5 * 3
     titles = [ax.get_title() for ax in fig.axes]
-    assert sorted(titles[-4:-1]) == ["B", "G", "R"] and titles[1].startswith("channel ")
+    assert titles[-4:-1] == ["R", "G", "B"] and titles[1].startswith("channel ")
     assert "each map scaled to its own range" in fig.axes[-1].get_ylabel()
     plt.close(fig)

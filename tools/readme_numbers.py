@@ -59,6 +59,7 @@ MARKER = re.compile(r"<!-- numbers:(?P<key>\S+)(?: (?P<spec>\S+))? -->(?P<value>
 CLAIM = re.compile(r"<!-- claim: (?P<expression>.*?) -->", re.DOTALL)
 KEY = re.compile(r"(?<![\w.])(?:nb\d\d|reference|ablations|results/[\w-]+)(?:\.\w+)+")
 README = Path("README.md")
+GUIDE = Path("docs/teachers_guide.md")
 NOTEBOOK_03 = Path("notebooks/03_full_googlenet.ipynb")
 NOTEBOOK_04 = Path("notebooks/04_training_cifar10.ipynb")
 NOTEBOOK_05 = Path("notebooks/05_what_it_learned.ipynb")
@@ -514,8 +515,8 @@ GIVEN: dict[str, dict[str, str]] = {
 
 
 def targets(root: Path) -> list[Path]:
-    """The files whose prose holds markers: the README and every notebook."""
-    return [README, *sorted(p.relative_to(root) for p in (root / "notebooks").glob("*.ipynb"))]
+    """The files whose prose holds markers: the README, the teacher's guide and every notebook."""
+    return [README, GUIDE, *sorted(p.relative_to(root) for p in (root / "notebooks").glob("*.ipynb"))]
 
 
 def main(argv: list[str] | None = None) -> int:
