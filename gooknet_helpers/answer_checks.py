@@ -239,7 +239,11 @@ def _lr_at_1000() -> tuple[float, str]:
     total = config.total_steps(50_000)
     warmup = round(config.warmup * total)
     lr = config.lr * one_cycle(1000, total, config.warmup)
-    return lr, f"warm-up ends after {warmup} steps; then 0.4 x ({total} - 1000) / ({total} - {warmup} + 1) = {lr:.4f}"
+    return lr, (
+        f"warm-up ends after {warmup} steps; then 0.4 x ({total} - 1000) / ({total} - {warmup} + 1) = {lr:.4f} "
+        f"(the + 1 in the decay's denominator, as config.one_cycle has it, keeps the last step, {total - 1}, above "
+        f"zero: it gets 0.4 x 1 / ({total} - {warmup} + 1))"
+    )
 
 
 nb04_lr = Exercise(
@@ -308,10 +312,13 @@ def nb05_switch_off(model: torch.nn.Module, images: torch.Tensor, labels: torch.
     """A hands-on exercise on the notebook's model (eval mode) and some of its test images (uint8, labels)."""
 
     @functools.cache
-    def correct(branch: str | None) -> int:
+    def correct(branch: str | None, scale: float | None = None) -> int:
+        """Images classified correctly with `branch` of 5b off; scale: fed as images.float() / scale, without
+        normalize (a likely mistake), instead of normalize(images)."""
         off = contextlib.nullcontext() if branch is None else switch_off(model.inception5b, branch)
+        inputs = normalize(images) if scale is None else images.float() / scale
         with torch.no_grad(), off:
-            predictions = model(normalize(images)).argmax(1)
+            predictions = model(inputs).argmax(1)
         return int((predictions.cpu() == labels.cpu()).sum())
 
     return ExplainedExercise(
@@ -324,5 +331,5 @@ def nb05_switch_off(model: torch.nn.Module, images: torch.Tensor, labels: torch.
             f"print((predictions == labels).sum())  # {correct('branch4')} of {len(labels)}, against "
             f"{correct(None)} with every branch on"
         ),
-        mistakes=lambda: answer_mistakes.nb05_switch_off(correct),
+        mistakes=lambda: answer_mistakes.nb05_switch_off(correct, len(labels)),
     )

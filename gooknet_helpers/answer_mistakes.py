@@ -163,7 +163,17 @@ def nb03_side_320(side_after: Callable[[str, int], int]) -> dict[float, str]:
         "every map is larger.",
         side_after("inception5b", 320): "Did you halve once more? maxpool4 comes after 4e, before stage 5.",
         side_after("inception3b", 320): "Did you stop at stage 3's size? maxpool3 halves the map before stage 4.",
+        _floored_side_4e(320): "Did you round down? The pools use ceil_mode=True: a 3x3/2 max pool "
+        "gives (side - 3) / 2 + 1 rounded up, so 160 -> 80, not 79.",
     }
+
+
+def _floored_side_4e(side: int) -> int:
+    """inception4e's side in the paper's network with every max pool rounding down (ceil_mode=False)."""
+    side = (side + 2 * 3 - 7) // 2 + 1  # conv1 7x7/2, padding 3
+    for _ in range(3):  # maxpool1, maxpool2, maxpool3: 3x3/2, no padding
+        side = (side - 3) // 2 + 1
+    return side
 
 
 # ---- Notebook 04: training ----
@@ -241,11 +251,27 @@ def nb05_smoothing(smoothing: float, classes: int) -> dict[float, str]:
     }
 
 
-def nb05_switch_off(correct: Callable[[str | None], int]) -> dict[float, str]:
-    """correct(branch): how many of the images the model classifies correctly with that branch of 5b off."""
-    return {
-        correct(None): "That is the count with every branch on: does the model run inside the "
-        "`with switch_off(...)` block?",
-        correct("branch3"): "That is with the 5x5 branch (branch3) off; the pool branch is branch4.",
-        correct("branch1"): "That is with the 1x1 branch (branch1) off; the pool branch is branch4.",
+def nb05_switch_off(correct: Callable[..., int], total: int) -> dict[float, str]:
+    """correct(branch): how many of the `total` images the model classifies correctly with that branch of 5b off;
+    correct(branch, scale): the same fed images.float() / scale, without normalize."""
+    count = f"The answer is a count: how many of the {total} images are classified correctly, a whole number."
+    fraction = correct("branch4") / total
+    unnormalized = {
+        correct("branch4", scale): "Did you feed the images without normalize? The network was trained on "
+        "normalize(images) (the CIFAR-10 mean and std), so run model(normalize(images))."
+        for scale in (1.0, 255.0)
     }
+    as_fraction = {round(fraction, digits): f"Did you give a fraction? {count}" for digits in (1, 2, 3, 4, 6)}
+    as_percentage = {round(100 * fraction, digits): f"Did you give a percentage? {count}" for digits in (0, 1, 2)}
+    return (
+        unnormalized
+        | as_fraction
+        | {fraction: f"Did you give a fraction? {count}"}
+        | as_percentage
+        | {
+            correct(None): "That is the count with every branch on: does the model run inside the "
+            "`with switch_off(...)` block?",
+            correct("branch3"): "That is with the 5x5 branch (branch3) off; the pool branch is branch4.",
+            correct("branch1"): "That is with the 1x1 branch (branch1) off; the pool branch is branch4.",
+        }
+    )

@@ -138,9 +138,7 @@ class ExplainedExercise(Exercise):
         expected = self.expected()
         if answer is None or close(answer, expected, self.rel_tolerance):
             return super().check(answer, show)
-        why = next((text for value, text in self.mistakes().items() if close(answer, value, self.rel_tolerance)), None)
-        print(f"Not quite: {answer:,} is not it. {why or ('Too high.' if answer > expected else 'Too low.')}")
-        print("Try again, or call with show=True for the working.")
+        print(self.not_quite(answer, expected))  # the wording of every other exercise: "off by N ... Did you ...?"
         if show:
             print(self.working())
         return False

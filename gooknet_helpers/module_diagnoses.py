@@ -9,6 +9,7 @@ in the learner's terms, or None when it finds nothing.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import NamedTuple
 
@@ -34,6 +35,15 @@ def shape_message(path: str, theirs: torch.Size, ours: torch.Size, names: dict[i
         return f"{part} has a {got} kernel where the paper has {want}."
     if theirs[0] != ours[0]:
         return f"{part} makes {named(theirs[0])} channels where it should make {named(ours[0])}."
+    if len(ours) == 2:  # a fully connected layer: it reads the flattened map, every channel at every position
+        side = math.isqrt(ours[1] // theirs[1]) if theirs[1] and ours[1] % theirs[1] == 0 else 0
+        flattened = (
+            f"the flattened {theirs[1]}x{side}x{side} = {ours[1]:,} features (channels x height x width), "
+            f"not the {theirs[1]} channels alone"
+            if side > 1 and side * side * theirs[1] == ours[1]
+            else f"the {ours[1]:,} features of the flattened map before it (channels x height x width)"
+        )
+        return f"{part} takes {named(theirs[1])} inputs where it receives {ours[1]:,}: it reads {flattened}."
     return (
         f"{part} takes {named(theirs[1])} input channels where it receives {named(ours[1])}: its input is what "
         "comes before it (the module's input, or the 1x1 reduction before it)."
@@ -61,8 +71,11 @@ def shrink_message(student_branch: nn.Module, reference_branch: nn.Module, branc
 def forward_error(error: Exception, x: torch.Tensor, widths: list[int] | None = None) -> str:
     """A forward pass that raised: explain the usual concatenation mistakes (`widths`: each branch's channels)."""
     text = str(error)
-    added = re.search(r"size of tensor \w+ \((\d+)\) must match the size of tensor \w+ \((\d+)\) at non-singleton "
-                      r"dimension 1", text)
+    added = re.search(
+        r"size of tensor \w+ \((\d+)\) must match the size of tensor \w+ \((\d+)\) at non-singleton "
+        r"dimension 1",
+        text,
+    )
     if widths and added:
         return adding_message(widths, (int(added.group(1)), int(added.group(2))))
     if widths and re.search(r"must match the size of tensor \w+ \(\d+\) at non-singleton dimension 1", text):

@@ -272,7 +272,7 @@ def test_notebook05_exercises_explain_wrong_answers(capsys):
     assert not answer_checks.nb05_smoothing.check(0.9)
     assert "spread over all 1,000 classes" in capsys.readouterr().out
     assert not answer_checks.nb05_smoothing.check(0.5)
-    assert "Too low." in capsys.readouterr().out
+    assert "is too low." in capsys.readouterr().out
 
 
 def test_notebook05_exercises_read_a_typed_string_as_a_number(capsys):

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from gooknet_helpers import answer_checks
+from gooknet_helpers import answer_checks, answer_mistakes
 from gooknet_helpers.costs import conv_macs, conv_params
-from gooknet_helpers.exercise import Exercise, close
+from gooknet_helpers.exercise import Exercise, ExplainedExercise, close
 
 NAMES = [
     name
@@ -54,6 +54,7 @@ CASES = [
     ("nb03_aux_params_cifar", 208_010, r"Did you give fc1 128 inputs"),
     ("nb03_side_320", 10, r"off by a factor of 2 \(too low\)\. Did you halve once more"),
     ("nb03_side_320", 14, r"Table 1's 224x224 input"),
+    ("nb03_side_320", 19, r"off by 1 \(too low\)\. Did you round down\? The pools use ceil_mode=True"),
     ("nb04_steps", 2352, r"off by 24 \(too high\)\. Did you keep each epoch's last partial batch"),
     ("nb04_steps", 97, r"Did you count one epoch"),
     ("nb04_crops", 81, r"off by a factor of 2 \(too low\)\. Did you leave out the flip"),
@@ -95,3 +96,62 @@ def test_an_answer_no_mistake_explains_is_only_told_too_high_or_too_low(capsys):
     assert "too high" in out and "off by" not in out and "Did you" not in out and "442,560" not in out
     assert not exercise.check(1_000)
     assert "about x" in capsys.readouterr().out  # the order of magnitude, for an answer far off
+
+
+def test_the_questions_name_what_the_answer_depends_on():
+    assert "largest number of reduction channels r" in answer_checks.nb02_break_even.question
+    assert "widest" not in answer_checks.nb02_break_even.question
+    question = answer_checks.nb03_field_5b_torchvision.question
+    assert "max pool before stage 5 (maxpool4) is 2x2/2" in question
+    assert answer_checks.nb03_field_5b_torchvision.expected() == 379
+
+
+def test_the_learning_rate_working_explains_the_plus_one():
+    working = answer_checks.nb04_lr.working()
+    assert "(2328 - 466 + 1)" in working and "the + 1 in the decay's denominator" in working
+
+
+def _switch_off_exercise() -> ExplainedExercise:
+    """nb05's switch_off exercise on made-up counts of 500 images: 445 right with the pool branch off."""
+    counts = {
+        (None, None): 460,
+        ("branch4", None): 445,
+        ("branch3", None): 400,
+        ("branch1", None): 430,
+        ("branch4", 1.0): 53,  # fed images.float() / 1, without normalize
+        ("branch4", 255.0): 61,  # fed images.float() / 255
+    }
+
+    def correct(branch, scale=None):
+        return counts[branch, scale]
+
+    return ExplainedExercise(
+        "How many of these 500 test images ...?",
+        expected=lambda: 445,
+        working=lambda: "445 of 500",
+        mistakes=lambda: answer_mistakes.nb05_switch_off(correct, 500),
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "cause"),
+    [
+        (53, r"Not quite: 53 is off by 392 \(too low\)\. Did you feed the images without normalize\?"),
+        (61, r"Did you feed the images without normalize\?"),
+        (0.89, r"Did you give a fraction\? The answer is a count: how many of the 500 images"),
+        (0.9, r"Did you give a fraction\?"),
+        (89, r"Did you give a percentage\? The answer is a count"),
+        (460, r"off by 15 \(too high\)\. That is the count with every branch on"),
+    ],
+)
+def test_the_switch_off_exercise_names_its_likely_mistakes(answer, cause, capsys):
+    assert _switch_off_exercise().check(answer) is False
+    out = capsys.readouterr().out
+    assert re.search(cause, out) and "Try again, or call with show=True." in out, out
+
+
+def test_notebook_05_checkers_word_a_wrong_answer_as_01_to_04_do(capsys):
+    assert _switch_off_exercise().check(300) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not quite: 300 is too low.") and "is not it" not in out and "Did you" not in out, out
+    assert _switch_off_exercise().check(445) is True

@@ -127,6 +127,14 @@ class InceptionAdded(InceptionRight):
 # ---- 03: the auxiliary head ----
 
 
+class AuxFc1ReadsChannels(AuxRight):
+    """fc1 sized for the 128 channels of the 1x1 convolution, not the flattened 128x4x4 map."""
+
+    def __init__(self, in_channels, num_classes):
+        super().__init__(in_channels, num_classes)
+        self.fc1 = nn.Linear(128, 1024)
+
+
 class AuxStride2(AuxRight):
     """Pool stride 2 (14x14 -> 5x5) and fc1 resized to match, so the shapes agree."""
 
@@ -174,6 +182,12 @@ def test_the_right_versions_pass():
 
 CASES = [
     ("naive", NaiveAdded, r"combines the branches element by element.*2, 4, 6 and 10 channels.*torch\.cat"),
+    (
+        "naive",
+        NaiveAdded,
+        r"in the checker's own small test module the 4 branches make 2, 4, 6 and 10 channels, and the sum fails at "
+        r"the first two outputs that differ, 2 and 4 channels",
+    ),
     ("naive", NaiveSummed, r"combines the branches element by element.*torch\.cat\(\[\.\.\.\], dim=1\)"),
     (
         "inception",
@@ -213,6 +227,12 @@ CASES = [
         AuxStride2,
         r"pool is a 5x5/2 average pool \(kernel 5, stride 2\) where Section 5 has 5x5/3.*14x14 map into 5x5, not 4x4.*"
         r"fc1 takes 3,200 inputs.*Change the pool's stride, not fc1",
+    ),
+    (
+        "aux",
+        AuxFc1ReadsChannels,
+        r"fc1 \(the fully connected layer\) takes 128 .*inputs where it receives 2,048: it reads the flattened "
+        r"128x4x4 = 2,048 features \(channels x height x width\), not the 128 channels alone",
     ),
     ("aux", AuxDropoutInEval, r"in eval mode.*dropout is still on.*training=self\.training"),
     ("aux", AuxReluAfterClassifier, r"a ReLU follows fc2 \(the classifier\).*never negative"),

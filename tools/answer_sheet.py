@@ -216,6 +216,11 @@ def numeric_section(name: str) -> list[str]:
     return lines
 
 
+# How many causes each hands-on checker names (with every branch on, another branch off, without normalize,
+# a fraction, a percentage): fewer on the stand-in model means two of them gave the same count and merged.
+HANDS_ON_CAUSES = {"nb05_switch_off": 6}
+
+
 def hands_on_section(name: str) -> list[str]:
     """A checker the notebook makes from its model and images: its answer depends on them, so the sheet gives the
     question and the wrong answers it recognises, asked of a small untrained stand-in for their wording only."""
@@ -249,8 +254,9 @@ def hands_on_section(name: str) -> list[str]:
         "**Usual wrong answers** (each is counted on the same model and images), and what the checker says:",
         "",
     ]
-    mistakes = list(exercise.mistakes().values())
-    if len(mistakes) != len(set(mistakes)) or not mistakes:
+    # Several answers may share one cause (a fraction rounded to 2 or 3 digits): list each cause once.
+    mistakes = list(dict.fromkeys(exercise.mistakes().values()))
+    if len(mistakes) != HANDS_ON_CAUSES[name]:
         raise SystemExit(f"{name}: the stand-in model gave two wrong answers the same count")
     lines += [f"- {text}" for text in mistakes]
     return lines + [""]

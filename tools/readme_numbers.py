@@ -491,8 +491,6 @@ GIVEN: dict[str, dict[str, str]] = {
     "nb05": {
         "50,000": "CIFAR-10 has 50,000 training images",
         "5,000, spread": "the probes' training images, a setting of the data cell",
-        "75 minutes": "a cold read, measured by a person",
-        "60 if you read": "a cold read, measured by a person",
         "36 experiments": "9 modules x 4 branches",
         "2.2 times smaller": "the square root of 5: 10,000 test images against 2,000, the arithmetic of the sample",
         "64 filters": "the paper's conv1 has 64 filters",
