@@ -8,7 +8,6 @@ key presses) to test-results/slides/report.json.
 """
 
 import base64
-import importlib.util
 import json
 import os
 import struct
@@ -22,17 +21,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from test_browser import CHROMIUM, FLAGS, require_browser  # one way to find and start Chromium
+
 from tools import build_slides
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREEN = {"width": 1280, "height": 720}
 REPORT = ROOT / "test-results" / "slides" / "report.json"
 MIN_PROSE_PX = 18  # body text, code, and printed output that is not a table
@@ -242,13 +234,7 @@ CHECK = """([minProse, minTable]) => {
 
 @pytest.fixture(scope="module")
 def browser():
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append("Chromium at /usr/bin/chromium (apt-get install chromium)")
-    if importlib.util.find_spec("playwright") is None:
-        missing.append("Playwright for Python (pip install playwright)")
-    if missing:
-        fail_or_skip("the slides test needs " + " and ".join(missing))
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
