@@ -1,16 +1,17 @@
 """Notebook 04's experiments over seeds: aux heads on/off, naive vs bottleneck modules at matched multiply-adds.
 
-    python benchmarks/ablations.py --data ../shared/data/cifar10-jpeg --shard 0/2 &   # the committed CPU budget:
-    python benchmarks/ablations.py --data ../shared/data/cifar10-jpeg --shard 1/2     #   two runs side by side
+    python benchmarks/ablations.py --data ../shared/data/cifar10-jpeg &   # the committed CPU budget:
+    python benchmarks/ablations.py --data ../shared/data/cifar10-jpeg     #   two workers side by side
     python benchmarks/ablations.py --report                                      # print the verdicts, train nothing
     python benchmarks/ablations.py --budget gpu                                  # a CUDA GPU: a wider network
     python benchmarks/ablations.py --synthetic --budget smoke --out /tmp/a.json  # seconds (a test of the script)
 
 The arms, budgets and verdict rules are in `gooknet_helpers.ablations`. Resumable across sessions and machines:
 every finished run is written to the JSON file at once (atomically), and a later call runs only the (arm, seed)
-pairs that are missing, seed by seed, so a stopped ablation leaves balanced arms. Two shards (`--shard 0/2` and
-`--shard 1/2`, one thread each) train two runs side by side, the best use of a 2-core CPU measured here (see the
-README); each adds its runs to the file under a lock, keeping the other's. The default
+pairs that are missing, seed by seed, so a stopped ablation leaves balanced arms. Two calls side by side (one
+thread each, the best use of a 2-core CPU measured here: see the README) share the work: under a lock, each claims
+the next pair that is neither saved nor claimed by a live worker, and adds its run to the file, keeping the other's.
+The default
 output is package data (`gooknet_helpers/reference/ablations.json`), so notebook 04 finds the committed numbers
 wherever the package is installed (Colab included): commit it after each finished run.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,7 +45,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data", help="ImageFolder or cifar-10-batches-py folder (default: GOOKNET_DATA_DIR, or download)")
     p.add_argument("--synthetic", action="store_true", help="SYNTHETIC images (a test of the script only)")
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
-    p.add_argument("--shard", type=shard, default=(0, 1), help="I/N: train every N-th missing run from the I-th")
     p.add_argument("--threads", type=int, default=1, help="CPU threads")
     p.add_argument("--out", type=Path, default=OUT, help="JSON file with every run (read to resume, then updated)")
     p.add_argument("--report", action="store_true", help="print the comparisons of the runs in --out; train nothing")
@@ -53,17 +54,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if value is not None and value < 1:
             p.error(f"--{name} must be at least 1, got {value}")
     return args
-
-
-def shard(text: str) -> tuple[int, int]:
-    """ "I/N" as (I, N), 0 <= I < N."""
-    try:
-        i, n = (int(part) for part in text.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a shard is I/N such as 0/2, got {text!r}") from None
-    if not 0 <= i < n:
-        raise argparse.ArgumentTypeError(f"a shard I/N needs 0 <= I < N, got {text!r}")
-    return i, n
 
 
 def load_results(path: Path, header: dict) -> dict:
@@ -80,12 +70,11 @@ def load_results(path: Path, header: dict) -> dict:
     return results
 
 
-def report(results: dict) -> dict[str, dict]:
-    """Print and return each comparison that has 2 seeds per arm or more (the others get a line saying so)."""
+def report(results: dict) -> None:
+    """Print each comparison that has 2 seeds per arm or more (the others get a line saying so)."""
     comparisons, waiting = compare_all(results["runs"])
     for line in [*map(comparison_line, comparisons.values()), *waiting]:
         print(line)
-    return comparisons
 
 
 @contextmanager
@@ -97,27 +86,59 @@ def locked(path: Path) -> Iterator[None]:
         yield
 
 
+def claims_path(path: Path) -> Path:
+    """Which worker trains which pair now: {"arm/seed": pid}, beside the results (a local file, not committed)."""
+    return path.with_name(f".{path.name}.claims")
+
+
+def live_claims(path: Path) -> dict[str, int]:
+    """The claims of workers still running on this machine (a stopped worker's claim lapses with its process)."""
+    file = claims_path(path)
+    claims = json.loads(file.read_text()) if file.exists() else {}
+    return {pair: pid for pair, pid in claims.items() if pid_alive(pid)}
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def claim_next(path: Path, header: dict, pairs: list[tuple[str, int]]) -> tuple[str, int] | None:
+    """Under the lock, claim the first pair that is neither saved nor claimed by a live worker (None: all taken)."""
+    with locked(path):
+        saved = {(r["arm"], r["seed"]) for r in load_results(path, header)["runs"]}
+        claims = live_claims(path)
+        free = [p for p in pairs if p not in saved and f"{p[0]}/{p[1]}" not in claims]
+        if free:
+            claims[f"{free[0][0]}/{free[0][1]}"] = os.getpid()
+        write_json(claims, claims_path(path))
+    return free[0] if free else None
+
+
 def save_run(path: Path, header: dict, run: dict) -> dict:
-    """Add `run` to the file under a lock, re-reading it first: runs saved meanwhile by another shard are kept."""
+    """Add `run` and the comparisons to the file under a lock, re-reading it first: other workers' runs are kept."""
     with locked(path):
         results = load_results(path, header)
         if not any(r["arm"] == run["arm"] and r["seed"] == run["seed"] for r in results["runs"]):
             results["runs"].append(run)
+        results["comparisons"] = compare_all(results["runs"])[0]
         write_json(results, path)
     return results
 
 
 def run_missing(args: argparse.Namespace, budget: dict, header: dict, data: ImageData) -> dict:
-    """Train this shard's (arm, seed) pairs that the file lacks, seed by seed; each is saved as soon as it ends."""
+    """Train the pairs that the file lacks, seed by seed, claiming each first; each is saved as soon as it ends."""
     configs = ablation_configs(budget)
     pairs = [(arm, seed) for seed in range(budget["seeds"]) for arm in ARMS]
-    mine = pairs[args.shard[0] :: args.shard[1]]
     saved = {(r["arm"], r["seed"]) for r in load_results(args.out, header)["runs"]}
-    print(f"{len(saved)} of {len(pairs)} runs saved; this shard trains {len(set(mine) - saved)}", flush=True)
-    for arm, seed in mine:
-        results = load_results(args.out, header)  # re-read: another shard may have saved runs meanwhile
-        if any(r["arm"] == arm and r["seed"] == seed for r in results["runs"]):
-            continue
+    print(f"{len(saved)} of {len(pairs)} runs saved; {len(set(pairs) - saved)} to train", flush=True)
+    while (pair := claim_next(args.out, header, pairs)) is not None:
+        arm, seed = pair
         run = train_arm(arm, replace(configs[arm], seed=seed), data)
         results = save_run(args.out, header, run)
         print(
@@ -145,9 +166,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         torch.set_num_threads(args.threads)
         results = run_missing(args, budget, header, data.to(device))
-    results["comparisons"] = report(results)
-    if not args.report:
-        write_json(results, args.out)
+    report(results)
 
 
 def cli(argv: list[str] | None = None) -> None:
