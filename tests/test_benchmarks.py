@@ -18,6 +18,7 @@ import ablations
 import gpu_check
 import gpu_table
 import speed
+import threads
 
 from tools import readme_numbers
 
@@ -122,3 +123,10 @@ def test_gpu_table_in_the_readme_is_rendered_from_the_results_file(tmp_path):
     assert "50,000 train / 10,000 test" in table and "unmeasured" not in table
     assert "| gradient scaler | " in table and "| **FAIL**: fused SGD left non-finite weights |" in table
     assert readme_numbers.main(["--check", "--root", str(tmp_path)]) == 0
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 CPU cores")
+def test_threads_adds_the_speeds_of_two_runs_side_by_side(monkeypatch):
+    one = threads.measure("ablation budget", "1 run x 1 thread", steps=1)
+    two = threads.measure("ablation budget", "2 runs x 1 thread", steps=1)
+    assert one > 0 and two > 1.2 * one  # two processes on two cores: more images/s in all than one
