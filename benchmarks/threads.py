@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import torch
 
 from gooknet_helpers.config import TrainConfig, build_model
 from gooknet_helpers.files import write_json
+from gooknet_helpers.runtime import cpu_model
 from gooknet_helpers.timing import step_speed
 
 OUT = Path(__file__).resolve().parent / "results" / "threads_cpu.json"
@@ -115,15 +115,6 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{case}: " + ", ".join(f"{k} {v:.0f}" for k, v in speeds.items()) + f" images/s; ratio {ratio:.2f}")
     write_json(results, args.json)
     return results
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (Linux), else platform's description."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return platform.platform()
-    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")
 
 
 if __name__ == "__main__":

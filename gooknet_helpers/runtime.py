@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import platform
 import random
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -123,6 +125,16 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cpu":
         return f"cpu: {torch.get_num_threads()} threads"
     return device.type
+
+
+def cpu_model() -> str | None:
+    """The CPU's model name and count on Linux ("2 x AMD EPYC ..."), else what `platform` knows, for the record."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        return platform.processor() or None
+    lines = cpuinfo.read_text().splitlines()
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return f"{len(names)} x {names[0]}" if names else None
 
 
 def runtime_report(device: torch.device | None = None) -> torch.device:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import shutil
 import sys
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from gooknet_helpers.config import TrainConfig
 from gooknet_helpers.costs import measure
 from gooknet_helpers.data import CIFAR10_CLASSES, DataUnavailableError, ImageData, load_data
 from gooknet_helpers.reference import METADATA, METRICS, WEIGHTS, load_weights, weights_digest
+from gooknet_helpers.runtime import cpu_model
 from gooknet_helpers.training import predict
 
 PACKAGE_FOLDER = Path(__file__).resolve().parents[1] / "gooknet_helpers" / "reference"
@@ -44,16 +44,6 @@ def describe_data(data: ImageData) -> str:
         f"{kind}: {len(data.train_labels):,} train / {len(data.test_labels):,} test images, "
         f"{len(data.classes)} classes, from the folder {Path(data.location).name}/"
     )
-
-
-def cpu_model() -> str | None:
-    """The CPU's model name (Linux), for the record of a CPU run."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if not cpuinfo.exists():
-        return platform.processor() or None
-    lines = cpuinfo.read_text().splitlines()
-    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
-    return f"{len(names)} x {names[0]}" if names else None
 
 
 def finished_run(run_dir: Path) -> tuple[dict, dict]:
