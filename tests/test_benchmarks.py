@@ -130,3 +130,13 @@ def test_threads_adds_the_speeds_of_two_runs_side_by_side(monkeypatch):
     one = threads.measure("ablation budget", "1 run x 1 thread", steps=1)
     two = threads.measure("ablation budget", "2 runs x 1 thread", steps=1)
     assert one > 0 and two > 1.2 * one  # two processes on two cores: more images/s in all than one
+
+
+def test_the_first_epoch_check_parses_the_stored_command_as_the_command_line_does(tmp_path):
+    from tools import reproduce_first_epoch
+
+    command = "python -m gooknet_helpers.train --data d --width 0.25 --aux --epochs 40 --out runs/r --resume"
+    args = reproduce_first_epoch.stored_args(command, str(tmp_path))
+    assert (args.width, args.aux_logits, args.epochs, args.out, args.resume) == (0.25, True, 40, str(tmp_path), False)
+    with pytest.raises(reproduce_first_epoch.GooknetError, match="does not start with"):
+        reproduce_first_epoch.stored_args("python train.py --epochs 1", str(tmp_path))
