@@ -8,7 +8,7 @@
 #   make readme       refill the measured numbers in the README and the notebooks' markdown from committed outputs
 #                     (make test checks them)
 #   make test-colab   a second venv, .venv-colab, with Colab's Python 3.13 and versions: unit tests and notebooks
-#   make evidence     the long CPU runs of issue 16, resumed from what is committed (hours; tools/evidence.sh)
+#   make evidence     notebook 04's ablation runs on the CPU, resumed from what is committed (hours; tools/evidence.sh)
 #   make gpu-check    on a CUDA machine: the GPU check, PASS/FAIL per item in under 10 minutes, on the whole CIFAR-10
 #                     (benchmarks/gpu_check.py; ARGS="--minutes 5", ARGS="--data DIR"; without CUDA it exits 2)
 # Variables: PYTHON (the interpreter that makes .venv; 3.11 or newer), TORCH_INDEX (a PyTorch wheel index for pip,
@@ -96,6 +96,6 @@ gpu-check: $(STAMP)
 	env -u GOOKNET_DATA_DIR $(if $(GPU_CHECK_DATA),GOOKNET_DATA_DIR=$(abspath $(GPU_CHECK_DATA))) \
 		$(BIN)/python benchmarks/gpu_check.py $(ARGS)
 
-# Issue 16's long CPU runs (reference network, ablations over seeds): resumes from what is committed (tools/evidence.sh).
+# Notebook 04's ablation runs over seeds, two at a time: resumes from what is committed (tools/evidence.sh).
 evidence: $(STAMP)
 	bash tools/evidence.sh
