@@ -137,3 +137,18 @@ def test_a_marker_that_opens_a_line_is_refused(tmp_path, capsys):
     root = tiny_root(tmp_path, markdown, "main classifier: 80.00% of 1,000 test images right\n")
     assert readme_numbers.main(["--check", "--root", str(root)]) == 1
     assert "a line starts with <!-- numbers:...: move it after the text before it" in capsys.readouterr().out
+
+
+def test_markers_reach_into_lists_and_give_percentage_points(tmp_path):
+    (tmp_path / readme_numbers.ABLATIONS).parent.mkdir(parents=True)
+    comparison = {"difference": -0.0123, "interval": [-0.021, 0.0004]}
+    (tmp_path / readme_numbers.ABLATIONS).write_text(json.dumps({"comparisons": {"aux_heads": comparison}}))
+    text = (
+        "a <!-- numbers:ablations.comparisons.aux_heads.difference +.2pt -->x<!-- /numbers --> point change, "
+        "from <!-- numbers:ablations.comparisons.aux_heads.interval.0 +.2pt -->x<!-- /numbers --> to "
+        "<!-- numbers:ablations.comparisons.aux_heads.interval.1 +.2pt -->x<!-- /numbers -->"
+    )
+    filled, _ = readme_numbers.fill(text, tmp_path)
+    assert [m["value"] for m in readme_numbers.MARKER.finditer(filled)] == ["-1.23", "-2.10", "+0.04"]
+    with pytest.raises(readme_numbers.SourceError, match="no field"):
+        readme_numbers.fill("<!-- numbers:ablations.comparisons.aux_heads.interval.2 -->x<!-- /numbers -->", tmp_path)

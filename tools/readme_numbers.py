@@ -12,7 +12,9 @@ The same markers work in the markdown cells of the notebooks. `SOURCE.FIELD` pic
 - `reference.FIELD`: a field of gooknet_helpers/reference/metadata.json (the shipped reference run);
 - `ablations.FIELD`: a field of gooknet_helpers/reference/ablations.json (notebook 04's experiments);
 - `results/NAME.FIELD`: a field of benchmarks/results/NAME.json.
-A dotted FIELD reaches into nested JSON objects (`reference.data.train_images`). JupyterLab, GitHub, the site and
+A dotted FIELD reaches into nested JSON objects (`reference.data.train_images`) and lists
+(`ablations.comparisons.aux_heads.interval.0`). Besides Python's format specs, `pt` gives a fraction in percentage
+points (`+.2pt`: 0.0123 as +1.23). JupyterLab, GitHub, the site and
 the slides render the markers as nothing, so the prose reads as before.
 
 A sentence whose words (not only its numbers) depend on results is guarded by a claim, an expression over the same
@@ -291,9 +293,12 @@ class Sources:
             self._json[relative] = json.loads(path.read_text(encoding="utf-8"))
         value = self._json[relative]
         for part in field.split("."):
-            if not isinstance(value, dict) or part not in value:
+            if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                value = value[int(part)]
+            elif isinstance(value, dict) and part in value:
+                value = value[part]
+            else:
                 raise SourceError(f"{relative} has no field {field!r}")
-            value = value[part]
         return value
 
     def lookup(self, key: str) -> object:
@@ -317,6 +322,13 @@ def lookup(root: Path, key: str) -> object:
     return Sources(root).lookup(key)
 
 
+def format_value(value: object, spec: str) -> str:
+    """`format(value, spec)`, and one spec of our own: a fraction in percentage points, `+.2pt` (0.0123 -> +1.23)."""
+    if spec.endswith("pt"):
+        return format(100 * value, spec.removesuffix("pt") + "f")
+    return format(value, spec)
+
+
 def fill(text: str, root: Path | Sources, where: str = "README") -> tuple[str, list[str]]:
     """`text` with every marked number recomputed, and a line for each number that changed or claim that is false."""
     sources = root if isinstance(root, Sources) else Sources(root)
@@ -329,7 +341,7 @@ def fill(text: str, root: Path | Sources, where: str = "README") -> tuple[str, l
             missing.append(str(error))
             return match[0]
         try:
-            new = format(value, match["spec"] or "")
+            new = format_value(value, match["spec"] or "")
         except (TypeError, ValueError) as error:
             problem = f"cannot format {value!r} as {match['spec']!r} ({error})"
             raise SourceError(f"numbers:{match['key']}: {problem}") from None
