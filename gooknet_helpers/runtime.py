@@ -123,7 +123,8 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}"
     if device.type == "cpu":
-        return f"cpu: {torch.get_num_threads()} threads"
+        threads = torch.get_num_threads()
+        return f"cpu: {threads} thread{'s' if threads > 1 else ''}"
     return device.type
 
 
