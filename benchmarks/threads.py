@@ -6,9 +6,9 @@
 For the ablation budget (width 0.125, batch 128, no aux heads) and the reference run (width 0.25, batch 256, aux
 heads), it times the training step (`timing.step_speed`: forward, backward and SGD step, channels_last, float32)
 in three layouts, alternated over repeats so that a drift of the machine's speed touches each alike:
-- "1 run x 1 thread": one process pinned to one core, the other core idle;
-- "1 run x 2 threads": one process on both cores;
-- "2 runs x 1 thread": two processes at once, each pinned to its own core; their images/s are added.
+- one_run_1_thread: one process pinned to one core, the other core idle;
+- one_run_2_threads: one process on both cores;
+- two_runs_1_thread: two processes at once, each pinned to its own core; their images/s are added.
 Writes benchmarks/results/threads_cpu.json (or --json) and prints the median images/s of each layout.
 """
 
@@ -30,10 +30,10 @@ from gooknet_helpers.timing import step_speed
 
 OUT = Path(__file__).resolve().parent / "results" / "threads_cpu.json"
 CASES = {  # name: (width, batch, aux heads)
-    "ablation budget": (0.125, 128, False),
-    "reference run": (0.25, 256, True),
+    "ablation": (0.125, 128, False),
+    "reference": (0.25, 256, True),
 }
-LAYOUTS = ("1 run x 1 thread", "1 run x 2 threads", "2 runs x 1 thread")
+LAYOUTS = ("one_run_1_thread", "one_run_2_threads", "two_runs_1_thread")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> dict:
         for case in CASES:
             for layout in LAYOUTS:
                 samples[case][layout].append(measure(case, layout, args.steps))
-                print(f"repeat {repeat + 1}: {case:<16} {layout:<18} {samples[case][layout][-1]:7.1f} images/s")
+                print(f"repeat {repeat + 1}: {case:<10} {layout:<18} {samples[case][layout][-1]:7.1f} images/s")
     results = dict(
         cpu=cpu_model(),
         torch=torch.__version__,

@@ -127,8 +127,8 @@ def test_gpu_table_in_the_readme_is_rendered_from_the_results_file(tmp_path):
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 CPU cores")
 def test_threads_adds_the_speeds_of_two_runs_side_by_side(monkeypatch):
-    one = threads.measure("ablation budget", "1 run x 1 thread", steps=1)
-    two = threads.measure("ablation budget", "2 runs x 1 thread", steps=1)
+    one = threads.measure("ablation", "one_run_1_thread", steps=1)
+    two = threads.measure("ablation", "two_runs_1_thread", steps=1)
     assert one > 0 and two > 1.2 * one  # two processes on two cores: more images/s in all than one
 
 
