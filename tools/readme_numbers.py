@@ -495,7 +495,7 @@ GIVEN: dict[str, dict[str, str]] = {
         "95%": "a 95% t-interval, the rule of ablations.compare_arms (section 8)",
         "1 point wide": "the no-difference rule of ablations.compare_arms (section 8)",
         "0.5%)": "quoted from the paper (Section 5): the aux heads' effect",
-        "0.5 line": "the paper's +0.5 points, as printed by section 8's range line",
+        "0.5%\" lies": "quoted from the paper (Section 5): the aux heads' effect",
         "0.5 points": "the paper's +0.5 points",
         "1.5\nbillion": "the paper's budget of multiply-adds",
         "12 epochs": "the GPU budget of benchmarks/ablations.py (ablations.ABLATION_BUDGETS)",
