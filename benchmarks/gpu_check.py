@@ -47,6 +47,7 @@ from torch.overrides import TorchFunctionMode
 from gooknet_helpers.config import TrainConfig, amp_dtype, build_model, make_optimizer
 from gooknet_helpers.data import FULL_CIFAR10, ImageData, batches, load_data, synthetic_data
 from gooknet_helpers.runtime import GooknetError, describe_device, synchronize
+from gooknet_helpers.stopping import stop_after_first_epoch
 from gooknet_helpers.training import fit, train_step
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -447,9 +448,6 @@ def item_resume(check: Check) -> Item:
     sizes = check.sizes
     data = check.data.subset(train=sizes.resume_train, test=min(500, len(check.data.test_labels)))
     config = TrainConfig(**sizes.resume)
-
-    def stop_after_first_epoch(history: dict) -> None:
-        raise KeyboardInterrupt  # fit stops cleanly there; the checkpoint of epoch 1 is written
 
     straight = []
     for _ in range(2):

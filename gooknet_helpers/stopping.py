@@ -60,6 +60,12 @@ class StopRequest:
             signal.signal(signal.SIGINT, self._previous)
 
 
+def stop_after_first_epoch(history: dict) -> None:
+    """An `on_epoch` callback for `fit` that stops the run after its first epoch, as Ctrl-C between steps would: the
+    epoch is complete, recorded in the history and, given a checkpoint path, saved."""
+    raise KeyboardInterrupt
+
+
 def stopped_message(history: dict, step: int, total: int, checkpoint: str | Path | None, saved_epoch: int) -> str:
     """The one line `fit` prints when stopped: where, what the model and the checkpoint hold, how to continue."""
     where = f"Training stopped at step {step:,} of {total:,}"

@@ -7,6 +7,7 @@ import torch
 from gooknet_helpers.checkpoints import CheckpointError, atomic_save, load_model, read_checkpoint
 from gooknet_helpers.config import TrainConfig, build_model
 from gooknet_helpers.data import synthetic_data
+from gooknet_helpers.stopping import stop_after_first_epoch
 from gooknet_helpers.training import fit
 
 CONFIG = TrainConfig(epochs=2, width=0.125, batch_size=50, lr=0.2, track_grads=())
@@ -14,10 +15,6 @@ DATA = synthetic_data(train_per_class=10, test_per_class=2)
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
-
-
-def stop_after_first_epoch(history):
-    raise KeyboardInterrupt
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from gooknet_helpers.data import load_data
 from gooknet_helpers.files import write_json
 from gooknet_helpers.reference import reference_metrics, reference_model
 from gooknet_helpers.runtime import GooknetError, cpu_model, describe_device, pick_device
+from gooknet_helpers.stopping import stop_after_first_epoch
 from gooknet_helpers.training import fit
 
 OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "reference_first_epoch.json"
@@ -49,10 +50,6 @@ def stored_args(command: str, out: str) -> argparse.Namespace:
     args = train.parse_args([*words[3:], "--out", out])
     args.resume = False
     return args
-
-
-def stop_after_first_epoch(history: dict) -> None:
-    raise KeyboardInterrupt  # fit stops cleanly: the epoch is complete and recorded
 
 
 def first_epoch(args: argparse.Namespace) -> dict:
