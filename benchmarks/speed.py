@@ -40,7 +40,7 @@ from gooknet_helpers.timing import step_speed
 from gooknet_helpers.training import fit
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CPU_RECIPE = dict(width=0.25, batch_size=256)  # the reference run's settings (README); the rest are the defaults
+CPU_RECIPE = dict(width=0.25, batch_size=256)  # the reference network's width, at batch 256; the rest are the defaults
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -3,9 +3,9 @@
     python benchmarks/threads.py             # on an otherwise idle machine: a few minutes
     python benchmarks/threads.py --steps 3   # quicker and noisier
 
-For the ablation budget (width 0.125, batch 128, no aux heads) and the reference run (width 0.25, batch 256, aux
-heads), it times the training step (`timing.step_speed`: forward, backward and SGD step, channels_last, float32)
-in three layouts, alternated over repeats so that a drift of the machine's speed touches each alike:
+For the ablation budget (width 0.125, batch 128, no aux heads) and the reference network's size (width 0.25, aux
+heads; batch 256), it times the training step (`timing.step_speed`: forward, backward and SGD step, channels_last,
+float32) in three layouts, alternated over repeats so that a drift of the machine's speed touches each alike:
 - one_run_1_thread: one process pinned to one core, the other core idle;
 - one_run_2_threads: one process on both cores;
 - two_runs_1_thread: two processes at once, each pinned to its own core; their images/s are added.
